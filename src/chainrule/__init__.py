@@ -1,0 +1,58 @@
+"""chainrule: automatic differentiation of plain NumPy code.
+
+>>> import numpy as np, chainrule as cr
+>>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = np.sum(np.exp(x) * x)
+>>> y.backward()
+>>> x.grad.round(3)
+array([ 5.437, 22.167, 80.342])
+"""
+
+from __future__ import annotations
+
+from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+# _tensor first: it pulls in the engine, the dispatch layer and the elementwise ops.
+from ._tensor import Tensor, tensor
+from .activations import (
+    log_sigmoid,
+    log_softmax,
+    logsumexp,
+    relu,
+    sigmoid,
+    sigmoid_backward,
+    softmax,
+    softplus,
+    tanh,
+)
+from .errors import BackwardError, FunctionBackwardError, GradcheckError
+from .function import Function
+from .gradcheck import gradcheck
+from .ops import elementwise, indexing, linalg, nondiff, reductions, shape, special  # registers
+
+del elementwise, indexing, linalg, nondiff, reductions, shape, special
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackwardError",
+    "Function",
+    "FunctionBackwardError",
+    "GradcheckError",
+    "Tensor",
+    "enable_grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "no_grad",
+    "relu",
+    "set_grad_enabled",
+    "sigmoid",
+    "sigmoid_backward",
+    "softmax",
+    "softplus",
+    "tanh",
+    "tensor",
+]

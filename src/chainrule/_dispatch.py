@@ -1,0 +1,144 @@
+"""NumPy's dispatch protocols: how ``np.exp(t)`` and ``np.sum(t)`` reach the registry.
+
+A ufunc finds its primitive in ``UFUNC_RULES``; a NumPy function finds its
+implementation in ``FUNCTION_RULES``. Non-differentiable ones run on the data
+and return Tensors that carry no gradient. Anything else raises a
+``TypeError`` naming the function when it is called -- never a silently
+detached result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _tensor
+from .ops import _registry as reg
+
+__all__ = ["array_function", "array_ufunc", "astype", "getitem", "nondiff_call"]
+
+
+def getitem(x: Any, index: Any) -> Any:
+    """Registry key for ``t[index]`` (indexing is not a NumPy function)."""
+    return x[index]
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """Registry key for ``t.astype(dtype)`` (``np.astype`` is missing before NumPy 2.1)."""
+    return x.astype(dtype)
+
+
+def qualified_name(func: Any) -> str:
+    """``np.linalg.solve`` rather than ``solve``, for messages."""
+    module = getattr(func, "__module__", None) or "numpy"
+    name = getattr(func, "__name__", repr(func))
+    if isinstance(func, np.ufunc) or module in (
+        "numpy",
+        "numpy.core.multiarray",
+        "numpy._core.multiarray",
+    ):
+        return f"np.{name}"
+    parts = module.split(".")
+    if parts[0] == "numpy":
+        public = [p for p in parts[1:] if not p.startswith("_")]
+        return ".".join(["np", *public, name])
+    return f"{module}.{name}"
+
+
+def _no_rule(func: Any, how: str = "") -> TypeError:
+    return TypeError(
+        f"chainrule has no derivative rule for {qualified_name(func)}{how}: calling it on a "
+        "Tensor would give a result without a gradient. Call it on t.detach() (or t.data) if "
+        "the result need not be differentiated, or write a cr.Function for it."
+    )
+
+
+def unwrap(obj: Any) -> Any:
+    """Replace Tensors by their data, through lists, tuples and dicts."""
+    if isinstance(obj, _tensor.Tensor):
+        return obj.data
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(unwrap(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: unwrap(v) for k, v in obj.items()}
+    return obj
+
+
+def _wrap_constant(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return _tensor.Tensor._make(obj, None)
+    if isinstance(obj, tuple):
+        return tuple(_wrap_constant(o) for o in obj)
+    if isinstance(obj, list):
+        return [_wrap_constant(o) for o in obj]
+    return obj
+
+
+def nondiff_call(func: Any, args: tuple, kwargs: dict) -> Any:
+    """Run a non-differentiable function on the data; array results become constants."""
+    return _wrap_constant(func(*unwrap(args), **unwrap(kwargs)))
+
+
+# ufunc methods that have a differentiable meaning, as the function that computes it.
+_UFUNC_METHODS = {
+    (np.add, "reduce"): np.sum,
+    (np.multiply, "reduce"): np.prod,
+    (np.maximum, "reduce"): np.max,
+    (np.minimum, "reduce"): np.min,
+    (np.add, "accumulate"): np.cumsum,
+}
+
+
+def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    """``Tensor.__array_ufunc__``: route a ufunc call on Tensors to its primitive."""
+    for x in inputs:
+        if hasattr(x, "__array_ufunc__") and not isinstance(
+            x, (_tensor.Tensor, np.ndarray, np.generic)
+        ):
+            return NotImplemented  # another library's array type: let it decide
+    if "out" in kwargs:
+        raise TypeError(
+            f"{qualified_name(ufunc)}(..., out=...) on a Tensor: writing into an existing array "
+            "bypasses the tape. Use the returned value instead (y = np.f(x))."
+        )
+    if method != "__call__":
+        target = _UFUNC_METHODS.get((ufunc, method))
+        if target is not None and len(inputs) == 1 and not kwargs.keys() - {"axis", "keepdims"}:
+            if method == "reduce":
+                kwargs.setdefault("axis", 0)  # ufunc.reduce defaults to axis 0, np.sum to None
+            return reg.FUNCTION_RULES[target](*inputs, **kwargs)
+        if ufunc in reg.NONDIFF_UFUNCS:
+            return _wrap_constant(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
+        raise _no_rule(ufunc, f".{method}")
+    prim = reg.UFUNC_RULES.get(ufunc)
+    if prim is not None:
+        if kwargs:
+            bad = ", ".join(sorted(kwargs))
+            raise TypeError(
+                f"{qualified_name(ufunc)} on a Tensor does not support the keyword argument(s) "
+                f"{bad}; apply them after the call (for dtype=, use .astype())"
+            )
+        if len(inputs) == 1:
+            return _tensor.apply1(prim, inputs[0])
+        if len(inputs) == 2:
+            return _tensor.apply2(prim, inputs[0], inputs[1])
+        return _tensor.apply(prim, inputs)
+    if ufunc in reg.NONDIFF_UFUNCS:
+        return nondiff_call(ufunc, inputs, kwargs)
+    raise _no_rule(ufunc)
+
+
+def array_function(self: Any, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+    """``Tensor.__array_function__``: route a NumPy function on Tensors to its implementation."""
+    for t in types:
+        if not issubclass(t, (_tensor.Tensor, np.ndarray)):
+            return NotImplemented
+    impl = reg.FUNCTION_RULES.get(func)
+    if impl is not None:
+        return impl(*args, **kwargs)
+    if func in reg.NONDIFF_FUNCTIONS:
+        return nondiff_call(func, args, kwargs)
+    if func in reg.METADATA_FUNCTIONS:
+        return func(*unwrap(args), **unwrap(kwargs))
+    raise _no_rule(func)

@@ -1,0 +1,183 @@
+"""The backward engine: nodes on the tape and the reverse sweep over them.
+
+A non-leaf Tensor points at the Node that made it. A Node keeps what its
+rules need -- the primitive, the forward's arguments, its output -- and the
+input Tensors that require grad (``parents``). Gradients are keyed by Node, so
+a Tensor rebuilt around the same Node (as ``create_graph`` does for ``ans``)
+feeds the same place.
+
+The sweep is Kahn's algorithm: count how many consumers each node has, then
+run a node once all of them have delivered its gradient. It is iterative (no
+recursion limit), visits each node once, and drops each gradient and each
+node's saved values as soon as they are consumed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _mode
+from .errors import BackwardError
+
+__all__ = ["Node", "run_backward"]
+
+
+class Node:
+    """How one Tensor was computed: ``out = prim.fun(*args, **kwargs)``."""
+
+    __slots__ = ("args", "kwargs", "out", "parents", "prim")
+
+    def __init__(self, prim: Any, args: tuple, kwargs: dict | None, parents: tuple, out: Any):
+        self.prim = prim
+        self.args = args  # forward arguments as plain arrays/values; None once released
+        self.kwargs = kwargs
+        self.parents = parents  # ((input index, Tensor), ...) for inputs that require grad
+        self.out = out
+
+    def release(self) -> None:
+        """Drop everything saved for backward, keeping the name for error messages."""
+        self.args = self.kwargs = self.parents = self.out = None
+
+
+def _released_error(node: Node) -> BackwardError:
+    return BackwardError(
+        f"backward through '{node.prim.name}' a second time: its saved values were freed by "
+        "the first backward(). Pass retain_graph=True to the first backward() call if you "
+        "need to backpropagate through the same graph twice."
+    )
+
+
+def _count_consumers(root: Node) -> dict[Node, int]:
+    """Number of edges from nodes reachable from ``root`` into each node."""
+    consumers: dict[Node, int] = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        parents = node.parents
+        if parents is None:
+            raise _released_error(node)
+        for _, tensor in parents:
+            parent = tensor._node
+            if parent is None:
+                continue
+            if parent in consumers:
+                consumers[parent] += 1
+            else:
+                consumers[parent] = 1
+                stack.append(parent)
+    return consumers
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...], prim_name: str, index: int) -> Any:
+    """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    extra = g.ndim - len(shape)
+    ok = extra >= 0 and all(s == d or s == 1 for s, d in zip(shape, g.shape[extra:], strict=True))
+    if not ok:
+        raise BackwardError(
+            f"the gradient rule of '{prim_name}' returned shape {tuple(g.shape)} for input "
+            f"{index}, which has shape {shape}; the two do not broadcast (a bug in the rule)."
+        )
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, s in enumerate(shape) if s == 1 and g.shape[extra + i] != 1
+    )
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if extra or g.shape != shape:
+        g = np.reshape(g, shape)
+    return g
+
+
+def _private_leaf_grad(g: Any, seen: set[int]) -> np.ndarray:
+    """A leaf's .grad must be an ndarray the user can own: not a view, not shared."""
+    if type(g) is not np.ndarray:
+        return np.array(g)
+    if g.base is not None or not g.flags.writeable or id(g) in seen:
+        g = g.copy()
+    seen.add(id(g))
+    return g
+
+
+def run_backward(root: Any, head: Any, retain_graph: bool, create_graph: bool) -> None:
+    """Backpropagate ``head`` from Tensor ``root`` and add the results into leaves' ``.grad``.
+
+    ``head`` is an array (or a Tensor under ``create_graph``) shaped like ``root``.
+    """
+    leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
+    if root._node is None:
+        leaf_grads[id(root)] = [root, head]
+    else:
+        with _mode.set_grad_enabled(create_graph):
+            _sweep(root._node, head, leaf_grads, retain_graph, create_graph)
+
+    # Leaves receive their gradients only once the whole sweep succeeded.
+    seen: set[int] = set()
+    for leaf, g in leaf_grads.values():
+        if not create_graph:
+            g = _private_leaf_grad(g, seen)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _sweep(
+    root: Node, head: Any, leaf_grads: dict[int, list[Any]], retain_graph: bool, create_graph: bool
+) -> None:
+    from ._tensor import Tensor  # only for rebuilding `ans` under create_graph
+
+    pending = _count_consumers(root)
+    grads: dict[Node, Any] = {root: head}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node, None)
+        prim, args, kwargs, parents = node.prim, node.args, node.kwargs, node.parents
+        if args is None:
+            raise _released_error(node)
+        if g is not None:
+            ans = node.out
+            if create_graph:
+                # Rules see Tensors, so what they compute is recorded in turn.
+                args = list(args)
+                for i, tensor in parents:
+                    args[i] = tensor
+                ans = Tensor._make(ans, node)
+            input_grads = _node_vjps(node, g, ans, args, kwargs)
+        else:
+            input_grads = ()  # every rule downstream returned None: nothing flows here
+        for (i, tensor), gi in zip(parents, input_grads, strict=False):
+            if gi is None:
+                continue
+            data = tensor.data
+            if gi.shape != data.shape:
+                gi = unbroadcast(gi, data.shape, prim.name, i)
+            if gi.dtype != data.dtype:
+                gi = gi.astype(data.dtype)
+            parent = tensor._node
+            if parent is None:
+                entry = leaf_grads.get(id(tensor))
+                if entry is None:
+                    leaf_grads[id(tensor)] = [tensor, gi]
+                else:
+                    entry[1] = entry[1] + gi
+            else:
+                old = grads.get(parent)
+                grads[parent] = gi if old is None else old + gi
+        for _, tensor in parents:
+            parent = tensor._node
+            if parent is not None:
+                pending[parent] -= 1
+                if pending[parent] == 0:
+                    ready.append(parent)
+        if not retain_graph:
+            node.release()
+
+
+def _node_vjps(node: Node, g: Any, ans: Any, args: Any, kwargs: dict | None) -> Any:
+    """Gradients for each parent of ``node``, in the order of ``node.parents``."""
+    prim = node.prim
+    vjps = prim.vjps
+    if vjps is None:  # a custom Function: one backward() call gives every input's gradient
+        return prim.joint_vjp(g, ans, args, kwargs, node.parents)
+    if kwargs:
+        return [vjps[i](g, ans, *args, **kwargs) for i, _ in node.parents]
+    return [vjps[i](g, ans, *args) for i, _ in node.parents]

@@ -1,0 +1,85 @@
+"""Grad mode: whether operations on Tensors are recorded on the tape.
+
+The flag is thread-local so that one thread evaluating under ``no_grad`` never
+stops another thread's recording.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+__all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+
+
+class _GradState(threading.local):
+    def __init__(self) -> None:
+        self.enabled = True
+        self.saved: list[bool] = []  # previous flags of the managers entered on this thread
+
+
+state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """Return whether operations are being recorded on this thread.
+
+    >>> import chainrule as cr
+    >>> with cr.no_grad():
+    ...     cr.is_grad_enabled()
+    False
+    """
+    return state.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager and decorator that sets recording on or off on this thread.
+
+    >>> import chainrule as cr
+    >>> with cr.set_grad_enabled(False):
+    ...     cr.is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        # The previous flag lives in the thread-local stack, not on self: one
+        # decorated function may run on several threads at once.
+        state.saved.append(state.enabled)
+        state.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = state.saved.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Switch recording off: results are plain constants that carry no gradient.
+
+    Works as a context manager and as a decorator.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> with cr.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Switch recording back on, for example inside a ``no_grad`` block.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> with cr.no_grad(), cr.enable_grad():
+    ...     (x * 2).requires_grad
+    True
+    """
+
+    def __init__(self) -> None:
+        super().__init__(True)

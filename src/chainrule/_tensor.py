@@ -1,0 +1,566 @@
+"""The Tensor: an ``np.ndarray`` plus the record of how it was computed.
+
+Operators route straight to primitives through ``apply1``/``apply2`` (no
+NumPy protocol round trip); NumPy calls reach the same primitives through
+``_dispatch``. Both paths end here, in the few lines that run on every
+recorded operation, so they are kept short.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _dispatch, _engine, _mode
+from .errors import BackwardError
+from .ops import _registry as reg
+from .ops import elementwise as ew
+
+__all__ = ["Tensor", "apply", "apply1", "apply2", "call", "tensor"]
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+_grad_state = _mode.state
+_Node = _engine.Node
+_rules = reg.FUNCTION_RULES
+
+
+def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
+    if dtype.kind == "c":
+        raise TypeError(
+            f"{where}: complex tensors cannot require grad yet (dtype {dtype}); "
+            "split into real and imaginary float parts"
+        )
+    if dtype.kind != "f":
+        raise TypeError(
+            f"{where}: only floating-point tensors can require grad, got dtype {dtype}. "
+            "Pass float data or dtype=np.float64."
+        )
+
+
+def _as_data(data: Any, dtype: Any, where: str) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        arr = np.array(data, dtype=dtype, copy=True)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{where}: cannot make an array of {type(data).__name__}: {e}") from None
+    if arr.dtype.kind in "OUSV":
+        raise TypeError(f"{where}: cannot hold {arr.dtype} data; chainrule needs numbers")
+    return arr
+
+
+class Tensor:
+    """An array that records the NumPy operations applied to it.
+
+    Create one with :func:`tensor`. ``.data`` is the ``np.ndarray``;
+    ``.grad`` receives gradients from :meth:`backward`.
+
+    >>> import numpy as np, chainrule as cr
+    >>> x = cr.Tensor([1.0, 2.0], requires_grad=True)
+    >>> (np.exp(x) * x).sum().backward()
+    >>> x.grad.round(4)
+    array([ 5.4366, 22.1672])
+    """
+
+    __slots__ = ("__weakref__", "_node", "data", "grad", "requires_grad")
+    # NumPy binary operators defer to our reflected ones (ndarray + Tensor -> Tensor).
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        arr = _as_data(data, dtype, "cr.tensor")
+        if requires_grad:
+            _check_grad_dtype(arr.dtype, "cr.tensor(requires_grad=True)")
+        self.data = arr
+        self.grad: Any = None
+        self.requires_grad = bool(requires_grad)
+        self._node: Any = None
+
+    @classmethod
+    def _make(cls, data: np.ndarray, node: Any) -> Tensor:
+        """Wrap an operation's result without copying (the hot path)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = node is not None
+        t._node = node
+        return t
+
+    # ---------------------------------------------------------------- metadata
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by a recorded operation."""
+        return self._node is None
+
+    @property
+    def T(self) -> Tensor:
+        return _rules[np.transpose](self)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for i in range(len(self.data)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extra += f", dtype={self.data.dtype}"
+        if self._node is not None:
+            extra += f", grad_fn=<{self._node.prim.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ------------------------------------------------------------ conversions
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self.requires_grad:
+            raise TypeError(
+                "converting a Tensor that requires grad to a NumPy array would silently drop "
+                "its gradient. Call t.detach() (or use t.data / t.numpy()) if that is what you "
+                "want, or use a NumPy function on the Tensor itself so it is recorded "
+                "(np.stack([a, b]) instead of np.array([a, b]))."
+            )
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return data.copy() if copy else data
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ``np.ndarray`` (shares memory; detached from the tape).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0], requires_grad=True).numpy()
+        array([1., 2.])
+        """
+        return self.data
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[3.5]]).item()
+        3.5
+        """
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists."""
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __index__(self) -> int:
+        return self.data.__index__()
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __complex__(self) -> complex:
+        return complex(self.data)
+
+    # ------------------------------------------------------------------ grad
+    def detach(self) -> Tensor:
+        """A tensor sharing this data that is not part of any graph.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0], requires_grad=True)
+        >>> (x * 2).detach().requires_grad
+        False
+        """
+        return Tensor._make(self.data, None)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf, in place; returns the tensor.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0]).requires_grad_().requires_grad
+        True
+        """
+        if self._node is not None and not flag:
+            raise BackwardError(
+                "requires_grad_(False) on a tensor computed by a recorded operation; "
+                "use .detach() to get a tensor without a graph"
+            )
+        if flag:
+            _check_grad_dtype(self.data.dtype, "Tensor.requires_grad_()")
+        self.requires_grad = bool(flag)
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad`` becomes ``None``).
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0], requires_grad=True)
+        >>> (x * 3).backward(); x.zero_grad(); x.grad is None
+        True
+        """
+        self.grad = None
+
+    def backward(
+        self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Add the gradient of this tensor with respect to every leaf into ``leaf.grad``.
+
+        ``grad`` is the head gradient, shaped like this tensor; ``None`` means
+        ``ones_like(self)`` (for a non-scalar tensor, the gradient of the sum of
+        its elements). ``retain_graph=True`` keeps the graph for another
+        backward; ``create_graph=True`` records the backward pass itself, so the
+        gradients are Tensors that can be differentiated again.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x * x).backward()
+        >>> x.grad
+        array([2., 4., 6.])
+        """
+        if not self.requires_grad:
+            raise BackwardError(
+                "backward() on a tensor that does not require grad: no input of the "
+                "computation has requires_grad=True, or it ran under cr.no_grad()"
+            )
+        data = self.data
+        if grad is None:
+            head: Any = np.ones_like(data)
+        else:
+            if isinstance(grad, Tensor) and create_graph:
+                head = grad
+            else:
+                raw = grad.data if isinstance(grad, Tensor) else grad
+                head = np.array(raw, dtype=data.dtype, copy=True)
+            if head.shape != data.shape:
+                raise BackwardError(
+                    f"backward(grad=...): the head gradient has shape {tuple(head.shape)} but "
+                    f"the tensor has shape {data.shape}; they must match"
+                )
+        if create_graph and not isinstance(head, Tensor):
+            head = Tensor._make(head, None)
+        _engine.run_backward(self, head, retain_graph, create_graph)
+
+    # --------------------------------------------------------- NumPy protocols
+    __array_ufunc__ = _dispatch.array_ufunc
+    __array_function__ = _dispatch.array_function
+
+    # -------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Tensor:
+        return apply2(ew.ADD, self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return apply2(ew.ADD, other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return apply2(ew.SUBTRACT, self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return apply2(ew.SUBTRACT, other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return apply2(ew.MULTIPLY, self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return apply2(ew.MULTIPLY, other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return apply2(ew.DIVIDE, self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return apply2(ew.DIVIDE, other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.floor_divide, (self, other), {})
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.floor_divide, (other, self), {})
+
+    def __mod__(self, other: Any) -> Tensor:
+        return apply2(ew.REMAINDER, self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return apply2(ew.REMAINDER, other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return apply2(ew.POWER, self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return apply2(ew.POWER, other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return apply2(ew.MATMUL, self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return apply2(ew.MATMUL, other, self)
+
+    def __neg__(self) -> Tensor:
+        return apply1(ew.NEGATIVE, self)
+
+    def __pos__(self) -> Tensor:
+        return apply1(ew.POSITIVE, self)
+
+    def __abs__(self) -> Tensor:
+        return apply1(ew.ABSOLUTE, self)
+
+    # Comparisons are not differentiable: their results carry no gradient.
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _dispatch.nondiff_call(np.equal, (self, other), {})
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _dispatch.nondiff_call(np.not_equal, (self, other), {})
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.less, (self, other), {})
+
+    def __le__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.less_equal, (self, other), {})
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.greater, (self, other), {})
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.greater_equal, (self, other), {})
+
+    def __invert__(self) -> Tensor:
+        return _dispatch.nondiff_call(np.invert, (self,), {})
+
+    def __and__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.bitwise_and, (self, other), {})
+
+    def __or__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.bitwise_or, (self, other), {})
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _dispatch.nondiff_call(np.bitwise_xor, (self, other), {})
+
+    __hash__ = object.__hash__  # identity, as __eq__ compares elementwise
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _rules[_dispatch.getitem](self, index)
+
+    # ------------------------------------------------------- array methods
+    # Each forwards to the same implementation as the NumPy function.
+    def sum(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+        return _rules[np.sum](self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+        return _rules[np.mean](self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+        return _rules[np.prod](self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _rules[np.max](self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _rules[np.min](self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return _rules[np.var](self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return _rules[np.std](self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis: Any = None) -> Tensor:
+        return _rules[np.cumsum](self, axis=axis)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.data.argmax(axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.data.argmin(axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any, order: str = "C") -> Tensor:
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return _rules[np.reshape](self, shape, order=order)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return _rules[np.transpose](self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return _rules[np.swapaxes](self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return _rules[np.squeeze](self, axis)
+
+    def ravel(self, order: str = "C") -> Tensor:
+        return _rules[np.ravel](self, order)
+
+    def flatten(self, order: str = "C") -> Tensor:
+        return _rules[np.ravel](self, order)
+
+    def repeat(self, repeats: Any, axis: Any = None) -> Tensor:
+        return _rules[np.repeat](self, repeats, axis)
+
+    def take(self, indices: Any, axis: Any = None) -> Tensor:
+        return _rules[np.take](self, indices, axis)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return _rules[np.diagonal](self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return _rules[np.trace](self, offset, axis1, axis2)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
+        return _rules[np.clip](self, min, max)
+
+    def dot(self, other: Any) -> Tensor:
+        return _rules[np.dot](self, other)
+
+    def astype(self, dtype: Any, copy: bool = True) -> Tensor:
+        return _rules[_dispatch.astype](self, dtype)
+
+    def copy(self) -> Tensor:
+        return _rules[np.copy](self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        return _dispatch.nondiff_call(np.round, (self, decimals), {})
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _dispatch.nondiff_call(np.any, (self,), {"axis": axis, "keepdims": keepdims})
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _dispatch.nondiff_call(np.all, (self,), {"axis": axis, "keepdims": keepdims})
+
+    def exp(self) -> Tensor:
+        return apply1(ew.EXP, self)
+
+    def log(self) -> Tensor:
+        return apply1(ew.LOG, self)
+
+    def sqrt(self) -> Tensor:
+        return apply1(ew.SQRT, self)
+
+    def abs(self) -> Tensor:
+        return apply1(ew.ABSOLUTE, self)
+
+    def sin(self) -> Tensor:
+        return apply1(ew.SIN, self)
+
+    def cos(self) -> Tensor:
+        return apply1(ew.COS, self)
+
+    def tanh(self) -> Tensor:
+        return apply1(ew.TANH, self)
+
+    def sigmoid(self) -> Tensor:
+        from .activations import sigmoid
+
+        return sigmoid(self)
+
+    def relu(self) -> Tensor:
+        from .activations import relu
+
+        return relu(self)
+
+
+# ------------------------------------------------------------------- recording
+def apply1(prim: Any, x: Tensor) -> Tensor:
+    """Run a one-input primitive on Tensor ``x`` and record it if needed."""
+    xd = x.data
+    out = prim.fun(xd)
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    if x.requires_grad and _grad_state.enabled:
+        return Tensor._make(out, _Node(prim, (xd,), None, ((0, x),), out))
+    return Tensor._make(out, None)
+
+
+def apply2(prim: Any, x: Any, y: Any) -> Tensor:
+    """Run a two-input primitive where ``x`` or ``y`` is a Tensor; record it if needed."""
+    if isinstance(x, Tensor):
+        xd = x.data
+        xr = x.requires_grad
+    else:
+        xd = x if type(x) in _SCALARS else _asarray(x)
+        xr = False
+    if isinstance(y, Tensor):
+        yd = y.data
+        yr = y.requires_grad
+    else:
+        yd = y if type(y) in _SCALARS else _asarray(y)
+        yr = False
+    out = prim.fun(xd, yd)
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    if (xr or yr) and _grad_state.enabled:
+        if xr and yr:
+            parents: tuple = ((0, x), (1, y))
+        elif xr:
+            parents = ((0, x),)
+        else:
+            parents = ((1, y),)
+        return Tensor._make(out, _Node(prim, (xd, yd), None, parents, out))
+    return Tensor._make(out, None)
+
+
+# Python scalars stay Python scalars so NumPy keeps float32 data float32 (NEP 50).
+_SCALARS = frozenset({float, int, bool, np.ndarray})
+
+
+def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
+    """Run ``prim.fun(*args, **kwargs)`` where any positional argument may be a Tensor."""
+    raw = []
+    parents = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            raw.append(a.data)
+            if a.requires_grad:
+                parents.append((i, a))
+        else:
+            raw.append(a)
+    out = prim.fun(*raw, **kwargs) if kwargs else prim.fun(*raw)
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    if parents and _grad_state.enabled:
+        if out.dtype.kind not in "fc":  # an integer result (e.g. a cast) carries no gradient
+            return Tensor._make(out, None)
+        return Tensor._make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), out))
+    return Tensor._make(out, None)
+
+
+def call(prim: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a primitive from inside a rule: recorded when an argument is a Tensor
+    (``create_graph``), a plain NumPy call otherwise."""
+    for a in args:
+        if isinstance(a, Tensor):
+            return apply(prim, args, kwargs)
+    return prim.fun(*args, **kwargs)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Wrap array-like data (copied into an ``np.ndarray``) as a Tensor.
+
+    Only floating-point data can have ``requires_grad=True``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> x
+    tensor([1., 2.], requires_grad=True)
+    >>> cr.tensor([1, 2], requires_grad=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: cr.tensor(requires_grad=True): only floating-point tensors can require grad...
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)

@@ -1,0 +1,42 @@
+"""The exceptions chainrule raises on purpose."""
+
+from __future__ import annotations
+
+__all__ = ["BackwardError", "FunctionBackwardError", "GradcheckError"]
+
+
+class BackwardError(RuntimeError):
+    """A backward pass cannot run: the graph was released, the head gradient is
+    malformed, or the tensor does not require grad."""
+
+
+class FunctionBackwardError(BackwardError):
+    """A custom ``cr.Function`` returned malformed gradients from ``backward``.
+
+    Carries what gradcheck needs to diagnose the mistake: the class name, the
+    input index and the expected and actual shapes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        function: str = "",
+        index: int | None = None,
+        expected_shape: tuple[int, ...] | None = None,
+        actual_shape: tuple[int, ...] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.function = function
+        self.index = index
+        self.expected_shape = expected_shape
+        self.actual_shape = actual_shape
+
+
+class GradcheckError(AssertionError):
+    """``cr.gradcheck`` found analytic gradients that disagree with finite differences.
+
+    The message names the input, the worst element and, where it can tell, the
+    mistake (upstream gradient ignored, wrong sign, missing reduction over
+    broadcast axes, transpose, constant factor, non-differentiable point).
+    """

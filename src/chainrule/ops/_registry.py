@@ -1,0 +1,161 @@
+"""The primitive registry: every differentiable operation chainrule knows.
+
+How to add a primitive
+======================
+A primitive is one block: its forward on arrays, one VJP per differentiable
+input, and (optionally) its JVP. Write it with ``defprim`` next to its
+relatives in ``elementwise.py``, ``reductions.py``, ``shape.py``, ``linalg.py``
+or ``special.py``::
+
+    SINH = defprim(
+        "sinh", np.sinh,
+        lambda g, ans, x: g * np.cosh(x),   # VJP for input 0
+        elementwise=True,                   # JVP derived from the VJP
+    )
+    UFUNC_RULES[np.sinh] = SINH             # reached by np.sinh(t)
+
+The VJP contract
+----------------
+``vjp_i(g, ans, *args, **kwargs)`` returns the gradient for positional input
+``i`` given the upstream gradient ``g`` (shaped like the output), the forward
+output ``ans`` and the forward's own arguments. It may return ``None`` (no
+gradient). It need **not**:
+
+* reduce over broadcast axes or reshape to the input's shape -- the engine
+  sums broadcast axes (the result may have the output's broadcast shape);
+* cast to the input's dtype -- the engine casts;
+* accumulate at forks -- the engine adds.
+
+Write rules with NumPy calls (``np.where``, ``np.sum``, ``@``), never with
+``.data`` or in-place writes: the same rule then runs at full speed on arrays
+and records itself when given Tensors, which is all that ``create_graph=True``
+and ``grad(grad(f))`` need.
+
+Shortcuts
+---------
+* ``elementwise=True``: the Jacobian is diagonal (per broadcast element), so
+  the JVP is the sum of the VJPs applied to the tangents.
+* ``linear=True``: the primitive is linear in its differentiable inputs, so the
+  JVP is the forward applied to the tangents.
+* Non-differentiable functions (comparisons, ``floor``, ``argmax`` ...) are not
+  primitives: list them in ``NONDIFF_UFUNCS`` / ``NONDIFF_FUNCTIONS`` (see
+  ``nondiff.py``); their results carry no gradient.
+
+Every primitive registered here gets a row in ``tests/test_registry_grads.py``;
+a meta-test fails when one is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "FUNCTION_RULES",
+    "METADATA_FUNCTIONS",
+    "NONDIFF_FUNCTIONS",
+    "NONDIFF_UFUNCS",
+    "PRIMITIVES",
+    "UFUNC_RULES",
+    "Primitive",
+    "VariadicVJP",
+    "defprim",
+    "implements",
+]
+
+VJP = Callable[..., Any]
+
+
+class VariadicVJP:
+    """VJP table for primitives with any number of inputs (``concatenate``, ``einsum``).
+
+    ``rule(i, g, ans, *args, **kwargs)`` serves every input; indexing yields a
+    rule bound to input ``i`` so the engine treats it like a fixed tuple.
+    """
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Callable[..., Any]) -> None:
+        self.rule = rule
+
+    def __getitem__(self, i: int) -> VJP:
+        rule = self.rule
+        return lambda g, ans, *args, **kwargs: rule(i, g, ans, *args, **kwargs)
+
+    def __len__(self) -> int:  # any index is served
+        return 1 << 30
+
+
+class Primitive:
+    """One differentiable operation: forward, VJPs and JVP in one record."""
+
+    __slots__ = ("elementwise", "fun", "jvp", "linear", "name", "vjps")
+
+    def __init__(
+        self,
+        name: str,
+        fun: Callable[..., Any],
+        vjps: Sequence[VJP | None] | VariadicVJP,
+        jvp: Callable[..., Any] | None,
+        elementwise: bool,
+        linear: bool,
+    ) -> None:
+        self.name = name
+        self.fun = fun
+        self.vjps = vjps
+        self.jvp = jvp
+        self.elementwise = elementwise
+        self.linear = linear
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+# name -> Primitive, for the generic gradient test and docs/coverage.
+PRIMITIVES: dict[str, Primitive] = {}
+# np.ufunc -> Primitive, reached through __array_ufunc__.
+UFUNC_RULES: dict[np.ufunc, Primitive] = {}
+# NumPy function -> implementation on Tensors, reached through __array_function__.
+FUNCTION_RULES: dict[Callable[..., Any], Callable[..., Any]] = {}
+# Ufuncs and functions whose results carry no gradient.
+NONDIFF_UFUNCS: set[np.ufunc] = set()
+NONDIFF_FUNCTIONS: set[Callable[..., Any]] = set()
+# Functions that only read metadata (np.shape, np.ndim ...): they see the data.
+METADATA_FUNCTIONS: set[Callable[..., Any]] = set()
+
+
+def defprim(
+    name: str,
+    fun: Callable[..., Any],
+    *vjps: VJP | None,
+    variadic_vjp: Callable[..., Any] | None = None,
+    jvp: Callable[..., Any] | None = None,
+    elementwise: bool = False,
+    linear: bool = False,
+) -> Primitive:
+    """Register a primitive and return it. See the module docstring."""
+    if name in PRIMITIVES:
+        raise ValueError(f"primitive {name!r} is registered twice")
+    table: Sequence[VJP | None] | VariadicVJP = (
+        VariadicVJP(variadic_vjp) if variadic_vjp is not None else tuple(vjps)
+    )
+    prim = Primitive(name, fun, table, jvp, elementwise, linear)
+    PRIMITIVES[name] = prim
+    return prim
+
+
+def implements(
+    *functions: Callable[..., Any],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: the decorated function implements these NumPy functions on Tensors."""
+
+    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
+        for f in functions:
+            if f in FUNCTION_RULES:
+                raise ValueError(f"{f.__name__} has two implementations")
+            FUNCTION_RULES[f] = impl
+        return impl
+
+    return register

@@ -1,0 +1,182 @@
+"""Elementwise primitives: NumPy's differentiable ufuncs, one block each.
+
+Every block is ``defprim(name, forward, vjp_for_input_0, vjp_for_input_1, ...)``
+with ``elementwise=True``, which derives the JVP from the VJPs. Rules may
+return the output's broadcast shape; the engine reduces it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._registry import UFUNC_RULES, defprim
+
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
+
+
+def _ufunc(prim_name: str, ufunc: np.ufunc, *vjps: Any, aliases: tuple = ()) -> Any:
+    """Register an elementwise ufunc primitive and bind it (and its aliases) to NumPy."""
+    prim = defprim(prim_name, ufunc, *vjps, elementwise=True)
+    for u in (ufunc, *aliases):
+        UFUNC_RULES[u] = prim
+    return prim
+
+
+# --------------------------------------------------------------- arithmetic
+ADD = _ufunc("add", np.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+SUBTRACT = _ufunc("subtract", np.subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
+MULTIPLY = _ufunc("multiply", np.multiply, lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+DIVIDE = _ufunc("divide", np.divide, lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y)
+NEGATIVE = _ufunc("negative", np.negative, lambda g, ans, x: -g)
+POSITIVE = _ufunc("positive", np.positive, lambda g, ans, x: g)
+# x mod y = x - floor(x / y) * y: slope 1 in x and -floor(x / y) in y, away from the jumps.
+REMAINDER = _ufunc(
+    "remainder",
+    np.remainder,
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: -g * np.floor_divide(x, y),
+)
+FMOD = _ufunc(
+    "fmod", np.fmod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.trunc(np.divide(x, y))
+)
+
+
+def _power_vjp_base(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if type(y) in (int, float):
+        if y == 0:
+            return g * 0.0
+        return g * (y * x ** (y - 1))
+    # y == 0 has slope 0 even at x == 0, where x ** (y - 1) is inf.
+    return g * np.where(y == 0, 0.0, y * x ** (y - 1))
+
+
+def _power_vjp_exponent(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    # d(x**y)/dy = x**y log x; taken as 0 at x == 0 (the limit from x > 0 for y > 0).
+    safe_x = np.where(x == 0, 1.0, x)
+    return g * np.where(x == 0, 0.0, ans * np.log(safe_x))
+
+
+POWER = _ufunc("power", np.power, _power_vjp_base, _power_vjp_exponent)
+FLOAT_POWER = _ufunc("float_power", np.float_power, _power_vjp_base, _power_vjp_exponent)
+SQUARE = _ufunc("square", np.square, lambda g, ans, x: g * (2 * x))
+SQRT = _ufunc("sqrt", np.sqrt, lambda g, ans, x: g * 0.5 / ans)
+CBRT = _ufunc("cbrt", np.cbrt, lambda g, ans, x: g / (3 * ans * ans))
+RECIPROCAL = _ufunc("reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans)
+# sign(0) == 0: the gradient of |x| at its kink is 0, as API.md fixes.
+ABSOLUTE = _ufunc("absolute", np.absolute, lambda g, ans, x: g * np.sign(x), aliases=(np.fabs,))
+# copysign(x, y) = |x| * (sign bit of y): slope sign(x) * (+-1) in x, none in y.
+COPYSIGN = _ufunc(
+    "copysign",
+    np.copysign,
+    lambda g, ans, x, y: g * np.sign(x) * np.copysign(1.0, y),
+    None,
+)
+CONJUGATE = _ufunc("conjugate", np.conjugate, lambda g, ans, x: g)  # real tensors only
+LDEXP = _ufunc("ldexp", np.ldexp, lambda g, ans, x, i: np.ldexp(g, i), None)
+
+# ---------------------------------------------------------- exponentials, logs
+EXP = _ufunc("exp", np.exp, lambda g, ans, x: g * ans)
+EXP2 = _ufunc("exp2", np.exp2, lambda g, ans, x: g * ans * _LN2)
+EXPM1 = _ufunc("expm1", np.expm1, lambda g, ans, x: g * (ans + 1))
+LOG = _ufunc("log", np.log, lambda g, ans, x: g / x)
+LOG2 = _ufunc("log2", np.log2, lambda g, ans, x: g / (x * _LN2))
+LOG10 = _ufunc("log10", np.log10, lambda g, ans, x: g / (x * _LN10))
+LOG1P = _ufunc("log1p", np.log1p, lambda g, ans, x: g / (1 + x))
+# log(e^x + e^y): the weights e^(x - ans) and e^(y - ans) never overflow.
+LOGADDEXP = _ufunc(
+    "logaddexp",
+    np.logaddexp,
+    lambda g, ans, x, y: g * np.exp(x - ans),
+    lambda g, ans, x, y: g * np.exp(y - ans),
+)
+LOGADDEXP2 = _ufunc(
+    "logaddexp2",
+    np.logaddexp2,
+    lambda g, ans, x, y: g * np.exp2(x - ans),
+    lambda g, ans, x, y: g * np.exp2(y - ans),
+)
+
+# ------------------------------------------------------------ trigonometric
+SIN = _ufunc("sin", np.sin, lambda g, ans, x: g * np.cos(x))
+COS = _ufunc("cos", np.cos, lambda g, ans, x: -g * np.sin(x))
+TAN = _ufunc("tan", np.tan, lambda g, ans, x: g * (1 + ans * ans))
+ARCSIN = _ufunc("arcsin", np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x))
+ARCCOS = _ufunc("arccos", np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x))
+ARCTAN = _ufunc("arctan", np.arctan, lambda g, ans, x: g / (1 + x * x))
+ARCTAN2 = _ufunc(
+    "arctan2",
+    np.arctan2,
+    lambda g, ans, y, x: g * x / (x * x + y * y),
+    lambda g, ans, y, x: -g * y / (x * x + y * y),
+)
+HYPOT = _ufunc(
+    "hypot", np.hypot, lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans
+)
+DEG2RAD = _ufunc("deg2rad", np.deg2rad, lambda g, ans, x: g * (np.pi / 180), aliases=(np.radians,))
+RAD2DEG = _ufunc("rad2deg", np.rad2deg, lambda g, ans, x: g * (180 / np.pi), aliases=(np.degrees,))
+
+# -------------------------------------------------------------- hyperbolic
+SINH = _ufunc("sinh", np.sinh, lambda g, ans, x: g * np.cosh(x))
+COSH = _ufunc("cosh", np.cosh, lambda g, ans, x: g * np.sinh(x))
+TANH = _ufunc("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans))
+ARCSINH = _ufunc("arcsinh", np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1))
+ARCCOSH = _ufunc("arccosh", np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1))
+ARCTANH = _ufunc("arctanh", np.arctanh, lambda g, ans, x: g / (1 - x * x))
+
+
+# ------------------------------------------------------------ max and min
+# Ties split the gradient evenly (API.md): each side gets half.
+def _share(x: Any, y: Any, wins: Any) -> Any:
+    return wins + 0.5 * (x == y)
+
+
+MAXIMUM = _ufunc(
+    "maximum",
+    np.maximum,
+    lambda g, ans, x, y: g * _share(x, y, x > y),
+    lambda g, ans, x, y: g * _share(x, y, y > x),
+)
+MINIMUM = _ufunc(
+    "minimum",
+    np.minimum,
+    lambda g, ans, x, y: g * _share(x, y, x < y),
+    lambda g, ans, x, y: g * _share(x, y, y < x),
+)
+# fmax/fmin ignore a NaN operand, so the other one takes the whole gradient.
+FMAX = _ufunc(
+    "fmax",
+    np.fmax,
+    lambda g, ans, x, y: g * _share(x, y, (x > y) | np.isnan(y)),
+    lambda g, ans, x, y: g * _share(x, y, (y > x) | np.isnan(x)),
+)
+FMIN = _ufunc(
+    "fmin",
+    np.fmin,
+    lambda g, ans, x, y: g * _share(x, y, (x < y) | np.isnan(y)),
+    lambda g, ans, x, y: g * _share(x, y, (y < x) | np.isnan(x)),
+)
+
+
+def _inside(x: Any, lo: Any, hi: Any) -> Any:
+    mask = np.ones(np.shape(x), dtype=bool) if lo is None else x >= lo
+    return mask if hi is None else mask & (x <= hi)
+
+
+def _clip_vjp_hi(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
+    # clip is min(max(x, lo), hi): hi is selected above it, and everywhere if lo > hi.
+    return g * ((x > hi) if lo is None else (x > hi) | (lo > hi))
+
+
+# clip(x, lo, hi): slope 1 inside [lo, hi] (bounds included, as PyTorch), 0 outside;
+# a bound that is a Tensor gets the gradient where it is the one selected.
+CLIP = defprim(
+    "clip",
+    np.clip,
+    lambda g, ans, x, lo, hi: g * _inside(x, lo, hi),
+    lambda g, ans, x, lo, hi: g * ((x < lo) if hi is None else (x < lo) & (lo <= hi)),
+    _clip_vjp_hi,
+    elementwise=True,
+)

@@ -1,0 +1,113 @@
+"""Indexing: ``t[index]`` (basic, advanced, boolean), its adjoint scatter, ``where``, take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _dispatch, _tensor
+from ._args import axis_index, reject
+from ._registry import defprim, implements
+
+
+def _has_integer_array(index: Any) -> bool:
+    """Advanced integer indices may repeat an element, so their adjoint must add, not assign."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype.kind != "b" for p in parts)
+
+
+def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if _has_integer_array(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+GETITEM = defprim(
+    "getitem",
+    lambda x, index: x[index],
+    lambda g, ans, x, index: _tensor.call(SCATTER, g, index, np.shape(x)),
+    linear=True,
+)
+SCATTER = defprim(
+    "scatter_add",
+    _scatter,
+    lambda g, ans, src, index, shape: _tensor.call(GETITEM, g, index),
+    linear=True,
+)
+
+
+def _raw_index(index: Any) -> Any:
+    """Tensors used as indices (integer arrays, boolean masks) index by their data."""
+    if isinstance(index, _tensor.Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_raw_index(i) for i in index)
+    if isinstance(index, list) and any(isinstance(i, _tensor.Tensor) for i in index):
+        return [_raw_index(i) for i in index]
+    return index
+
+
+@implements(_dispatch.getitem)
+def getitem(x: Any, index: Any) -> Any:
+    return _tensor.apply(GETITEM, (x, _raw_index(index)))
+
+
+WHERE = defprim(
+    "where",
+    np.where,
+    None,
+    lambda g, ans, cond, x, y: np.where(cond, g, 0),
+    lambda g, ans, cond, x, y: np.where(cond, 0, g),
+    elementwise=True,
+)
+
+
+@implements(np.where)
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    if x is None and y is None:  # np.where(cond) is np.nonzero(cond): indices, no gradient
+        return _dispatch.nondiff_call(np.where, (condition,), {})
+    if x is None or y is None:
+        raise ValueError("np.where: either both or neither of x and y should be given")
+    cond = condition.data if isinstance(condition, _tensor.Tensor) else condition
+    return _tensor.apply(WHERE, (cond, x, y))
+
+
+@implements(np.take)
+def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
+    reject(np.take, {"out": out})
+    indices = np.asarray(_raw_index(indices))
+    if axis is None:
+        a, axis = np.ravel(a), 0
+    axis = axis_index(axis, np.ndim(a))
+    n = np.shape(a)[axis]
+    if mode == "wrap":
+        indices = indices % n
+    elif mode == "clip":
+        indices = np.clip(indices, 0, n - 1)
+    elif mode != "raise":
+        raise ValueError(f"np.take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    return getitem(a, (slice(None),) * axis + (indices,))
+
+
+@implements(np.take_along_axis)
+def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
+    indices = np.asarray(_raw_index(indices))
+    if axis is None:
+        arr, axis = np.ravel(arr), 0
+    ndim = np.ndim(arr)
+    if indices.ndim != ndim:
+        raise ValueError(
+            f"np.take_along_axis: indices has {indices.ndim} dimensions, arr has {ndim}"
+        )
+    axis = axis_index(axis, ndim)
+    # An open mesh over every other axis, with `indices` along `axis`.
+    index = tuple(
+        indices if d == axis else np.arange(n).reshape([-1 if k == d else 1 for k in range(ndim)])
+        for d, n in enumerate(np.shape(arr))
+    )
+    return getitem(arr, index)

@@ -1,0 +1,205 @@
+"""Linear algebra: matmul (all batching and 1-D cases), einsum, solve, inv;
+dot, inner, outer, tensordot as composites of them."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+
+from .. import _tensor
+from ._args import axis_index, reject
+from ._registry import UFUNC_RULES, defprim, implements
+
+# ------------------------------------------------------------------- matmul
+# A 1-D operand is a row (left) or column (right) that NumPy drops from the result;
+# the rules put that axis back, multiply, and take it out again. Batch axes are
+# summed by the engine where an operand was broadcast.
+
+
+def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if np.ndim(b) == 1:
+        return g * b if np.ndim(a) == 1 else np.expand_dims(g, -1) * b
+    if np.ndim(a) == 1:
+        return np.matmul(b, np.expand_dims(g, -1))[..., 0]
+    return np.matmul(g, np.swapaxes(b, -1, -2))
+
+
+def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if np.ndim(a) == 1:
+        return g * a if np.ndim(b) == 1 else np.expand_dims(a, -1) * np.expand_dims(g, -2)
+    if np.ndim(b) == 1:
+        return np.matmul(np.swapaxes(a, -1, -2), np.expand_dims(g, -1))[..., 0]
+    return np.matmul(np.swapaxes(a, -1, -2), g)
+
+
+def _matmul_jvp(tangents: Any, ans: Any, a: Any, b: Any) -> Any:
+    da, db = tangents
+    out = None if da is None else np.matmul(da, b)
+    if db is not None:
+        out = np.matmul(a, db) if out is None else out + np.matmul(a, db)
+    return out
+
+
+MATMUL = defprim("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, jvp=_matmul_jvp)
+UFUNC_RULES[np.matmul] = MATMUL
+
+
+@implements(np.dot)
+def dot(a: Any, b: Any, out: Any = None) -> Any:
+    reject(np.dot, {"out": out})
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return np.multiply(a, b)
+    if np.ndim(b) <= 2:  # here np.dot and np.matmul agree
+        return np.matmul(a, b)
+    return tensordot(a, b, axes=([np.ndim(a) - 1], [np.ndim(b) - 2]))
+
+
+@implements(np.inner)
+def inner(a: Any, b: Any) -> Any:
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return np.multiply(a, b)
+    return tensordot(a, b, axes=([np.ndim(a) - 1], [np.ndim(b) - 1]))
+
+
+@implements(np.outer)
+def outer(a: Any, b: Any, out: Any = None) -> Any:
+    reject(np.outer, {"out": out})
+    return np.multiply(np.reshape(a, (-1, 1)), np.reshape(b, (1, -1)))
+
+
+@implements(np.tensordot)
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    na, nb = np.ndim(a), np.ndim(b)
+    if np.ndim(axes) == 0:
+        k = int(axes)
+        axes_a, axes_b = list(range(na - k, na)), list(range(k))
+    else:
+        axes_a, axes_b = ([x] if np.ndim(x) == 0 else list(x) for x in axes)
+    axes_a = [axis_index(x, na) for x in axes_a]
+    axes_b = [axis_index(x, nb) for x in axes_b]
+    sa, sb = np.shape(a), np.shape(b)
+    if len(axes_a) != len(axes_b) or any(
+        sa[i] != sb[j] for i, j in zip(axes_a, axes_b, strict=False)
+    ):
+        raise ValueError(
+            f"np.tensordot: shape-mismatch for sum ({sa} axes {axes_a}, {sb} axes {axes_b})"
+        )
+    free_a = [i for i in range(na) if i not in axes_a]
+    free_b = [j for j in range(nb) if j not in axes_b]
+    inner_size = int(np.prod([sa[i] for i in axes_a], dtype=np.int64))
+    # As NumPy does it: move the summed axes together, flatten, one matrix product.
+    a2 = np.reshape(np.transpose(a, free_a + axes_a), (-1, inner_size))
+    b2 = np.reshape(np.transpose(b, axes_b + free_b), (inner_size, -1))
+    out_shape = tuple(sa[i] for i in free_a) + tuple(sb[j] for j in free_b)
+    return np.reshape(np.matmul(a2, b2), out_shape)
+
+
+# ------------------------------------------------------------------- einsum
+def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:
+    """Explicit per-operand subscripts (ellipses spelled out as letters) and the output's."""
+    spec = subscripts.replace(" ", "")
+    inputs, _, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"np.einsum: {len(terms)} operand subscripts for {len(shapes)} operands")
+    free = [c for c in string.ascii_letters if c not in spec]
+    widths = [
+        len(shape) - (len(t) - 3) for t, shape in zip(terms, shapes, strict=True) if "..." in t
+    ]
+    ell = "".join(free[: max(widths, default=0)])
+    explicit = []
+    for t, shape in zip(terms, shapes, strict=True):
+        if "..." in t:
+            k = len(shape) - (len(t) - 3)
+            t = t.replace("...", ell[len(ell) - k :] if k else "")
+        explicit.append(t)
+    if "->" in spec:
+        output = output.replace("...", ell)
+    else:  # implicit mode: letters seen exactly once, sorted, after the ellipsis
+        letters = "".join(terms).replace(".", "")
+        output = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return explicit, output
+
+
+def _einsum_vjp(i: int, g: Any, ans: Any, subscripts: str, *operands: Any, **kwargs: Any) -> Any:
+    k = i - 1  # positional argument 0 is the subscripts string
+    shapes = [np.shape(op) for op in operands]
+    terms, output = _parse_einsum(subscripts, shapes)
+    sizes = {
+        c: n for t, shape in zip(terms, shapes, strict=True) for c, n in zip(t, shape, strict=True)
+    }
+    target = terms[k]
+    others = [t for j, t in enumerate(terms) if j != k]
+    elsewhere = set(output).union(*others)
+    spare = iter(c for c in string.ascii_letters if c not in sizes and c not in output)
+    # The gradient of operand k is one einsum of g with the other operands, plus:
+    # ones for letters summed only inside operand k (the gradient is constant along
+    # them), and identity matrices for repeated letters (a diagonal, e.g. 'ii').
+    extra_terms, extra_ops = [], []
+    seen: set[str] = set()
+    result = ""
+    for c in target:
+        if c in seen:
+            fresh = next(spare)
+            extra_terms.append(c + fresh)
+            extra_ops.append(np.eye(sizes[c], dtype=np.result_type(g)))
+            result += fresh
+            continue
+        seen.add(c)
+        result += c
+        if c not in elsewhere:
+            extra_terms.append(c)
+            extra_ops.append(np.ones(sizes[c], dtype=np.result_type(g)))
+    spec = ",".join([output, *others, *extra_terms]) + "->" + result
+    rest = [op for j, op in enumerate(operands) if j != k]
+    return np.einsum(spec, g, *rest, *extra_ops)
+
+
+EINSUM = defprim(
+    "einsum",
+    lambda subscripts, *ops, **kw: np.einsum(subscripts, *ops, **kw),
+    variadic_vjp=_einsum_vjp,
+)
+
+
+@implements(np.einsum)
+def einsum(subscripts: Any, *operands: Any, out: Any = None, **kwargs: Any) -> Any:
+    reject(np.einsum, {"out": out, **kwargs}, allowed=("optimize",))
+    if not isinstance(subscripts, str):
+        raise TypeError("np.einsum on Tensors needs the subscripts as a string ('ij,jk->ik')")
+    kw = {"optimize": kwargs["optimize"]} if kwargs.get("optimize") else None
+    return _tensor.apply(EINSUM, (subscripts, *operands), kw)
+
+
+# ------------------------------------------------------------ solve and inv
+def _solve_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if np.ndim(b) == 1:  # a 1-D b is one vector; keep g a column so it stays one
+        return np.linalg.solve(np.swapaxes(a, -1, -2), np.expand_dims(g, -1))[..., 0]
+    return np.linalg.solve(np.swapaxes(a, -1, -2), g)
+
+
+def _solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    gb = _solve_vjp_b(g, ans, a, b)
+    if np.ndim(b) == 1:
+        return -np.expand_dims(gb, -1) * np.expand_dims(ans, -2)
+    return -np.matmul(gb, np.swapaxes(ans, -1, -2))
+
+
+SOLVE = defprim("linalg.solve", np.linalg.solve, _solve_vjp_a, _solve_vjp_b)
+INV = defprim(
+    "linalg.inv",
+    np.linalg.inv,
+    lambda g, ans, a: -np.matmul(np.swapaxes(ans, -1, -2), np.matmul(g, np.swapaxes(ans, -1, -2))),
+)
+
+
+@implements(np.linalg.solve)
+def solve(a: Any, b: Any) -> Any:
+    return _tensor.apply(SOLVE, (a, b))
+
+
+@implements(np.linalg.inv)
+def inv(a: Any) -> Any:
+    return _tensor.apply(INV, (a,))

@@ -1,0 +1,132 @@
+"""Numerically stable activation primitives: the kernels on arrays and their rules.
+
+Each kernel works on a plain ``np.ndarray`` and never overflows, warns or
+returns nan/inf for finite input. Rules reuse the forward output where the
+derivative is a function of it (sigmoid, softmax, log_softmax, logsumexp).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _tensor
+from ._registry import defprim
+
+
+def _axis_for(x: Any, axis: Any) -> Any:
+    return None if np.ndim(x) == 0 else axis
+
+
+def sigmoid_kernel(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) through e = e^-|x| in (0, 1], so nothing can overflow:
+    x >= 0 gives 1 / (1 + e), x < 0 gives e / (1 + e), both to full precision."""
+    e = np.abs(x, out=np.empty_like(x))
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    r = np.add(e, 1, out=np.empty_like(e))
+    np.divide(1, r, out=r)  # r = 1 / (1 + e): the answer for x >= 0
+    np.multiply(e, r, out=e)  # e = e / (1 + e): the answer for x < 0
+    np.copyto(r, e, where=x < 0)
+    return r
+
+
+def sigmoid_backward(grad_out: Any, sigmoid_out: Any) -> Any:
+    """The input gradient ``grad_out * s * (1 - s)`` from the saved output ``s``.
+
+    No ``exp`` is evaluated: the derivative of the logistic function is a
+    function of its output. Works on arrays and on Tensors (recorded).
+
+    >>> import numpy as np, chainrule as cr
+    >>> s = cr.sigmoid(np.array([-100.0, 0.0, 100.0]))
+    >>> cr.sigmoid_backward(np.ones(3), s)
+    array([0.  , 0.25, 0.  ])
+    """
+    return grad_out * sigmoid_out * (1 - sigmoid_out)
+
+
+def _call_sigmoid(x: Any) -> Any:
+    return _tensor.call(SIGMOID, x)
+
+
+SIGMOID = defprim(
+    "sigmoid", sigmoid_kernel, lambda g, ans, x: sigmoid_backward(g, ans), elementwise=True
+)
+RELU = defprim("relu", lambda x: np.maximum(x, 0), lambda g, ans, x: g * (x > 0), elementwise=True)
+
+
+def softplus_kernel(x: np.ndarray) -> np.ndarray:
+    """log(1 + e^x) = log1p(e^-|x|) + max(x, 0), finite for every finite x."""
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+
+
+def log_sigmoid_kernel(x: np.ndarray) -> np.ndarray:
+    """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), finite for every finite x."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+SOFTPLUS = defprim(
+    "softplus", softplus_kernel, lambda g, ans, x: g * _call_sigmoid(x), elementwise=True
+)
+LOG_SIGMOID = defprim(
+    "log_sigmoid",
+    log_sigmoid_kernel,
+    lambda g, ans, x: g * _call_sigmoid(-x),
+    elementwise=True,
+)
+
+
+def _shift(x: np.ndarray, axis: Any) -> np.ndarray:
+    """The max along ``axis`` (kept), or 0 where it is infinite, so x - shift stays finite."""
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    return np.where(np.isfinite(m), m, 0)
+
+
+def logsumexp_kernel(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    """log(sum(e^x)) along ``axis``, shifted by the max so e^x cannot overflow."""
+    axis = _axis_for(x, axis)
+    m = _shift(x, axis)
+    total = np.sum(np.exp(x - m), axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):  # an empty or all -inf slice sums to 0: log gives -inf
+        out = np.log(total) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def softmax_kernel(x: np.ndarray, axis: Any = -1) -> np.ndarray:
+    """e^x / sum(e^x) along ``axis``, shifted by the max."""
+    axis = _axis_for(x, axis)
+    e = np.exp(x - _shift(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax_kernel(x: np.ndarray, axis: Any = -1) -> np.ndarray:
+    """x - logsumexp(x) along ``axis``."""
+    axis = _axis_for(x, axis)
+    return x - logsumexp_kernel(x, axis=axis, keepdims=True)
+
+
+def _restore(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """Put back the reduced axes of ``g`` as size-1 axes (a 0-d ``g`` broadcasts as it is)."""
+    axis = _axis_for(x, axis)
+    return g if keepdims or axis is None else np.expand_dims(g, axis)
+
+
+def _logsumexp_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    # d/dx log(sum(e^x)) = e^(x - lse): the softmax, from the saved output.
+    return _restore(g, x, axis, keepdims) * np.exp(x - _restore(ans, x, axis, keepdims))
+
+
+def _softmax_vjp(g: Any, ans: Any, x: Any, axis: Any = -1) -> Any:
+    axis = _axis_for(x, axis)
+    return ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g: Any, ans: Any, x: Any, axis: Any = -1) -> Any:
+    axis = _axis_for(x, axis)
+    return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
+
+
+LOGSUMEXP = defprim("logsumexp", logsumexp_kernel, _logsumexp_vjp)
+SOFTMAX = defprim("softmax", softmax_kernel, _softmax_vjp)
+LOG_SOFTMAX = defprim("log_softmax", log_softmax_kernel, _log_softmax_vjp)

@@ -178,6 +178,7 @@ def _node_vjps(node: Node, g: Any, ans: Any, args: Any, kwargs: dict | None) -> 
     vjps = prim.vjps
     if vjps is None:  # a custom Function: one backward() call gives every input's gradient
         return prim.joint_vjp(g, ans, args, kwargs, node.parents)
+    rules = [vjps[i] for i, _ in node.parents]  # None: this input has no gradient
     if kwargs:
-        return [vjps[i](g, ans, *args, **kwargs) for i, _ in node.parents]
-    return [vjps[i](g, ans, *args) for i, _ in node.parents]
+        return [None if r is None else r(g, ans, *args, **kwargs) for r in rules]
+    return [None if r is None else r(g, ans, *args) for r in rules]

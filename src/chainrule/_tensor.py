@@ -16,6 +16,7 @@ from . import _dispatch, _engine, _mode
 from .errors import BackwardError
 from .ops import _registry as reg
 from .ops import elementwise as ew
+from .ops import linalg as la
 
 __all__ = ["Tensor", "apply", "apply1", "apply2", "call", "tensor"]
 
@@ -306,10 +307,10 @@ class Tensor:
         return apply2(ew.POWER, other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return apply2(ew.MATMUL, self, other)
+        return apply2(la.MATMUL, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return apply2(ew.MATMUL, other, self)
+        return apply2(la.MATMUL, other, self)
 
     def __neg__(self) -> Tensor:
         return apply1(ew.NEGATIVE, self)

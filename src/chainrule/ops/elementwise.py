@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import UFUNC_RULES, defprim
+from .. import _tensor
+from ._args import reject
+from ._registry import UFUNC_RULES, defprim, implements
 
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
@@ -180,3 +182,27 @@ CLIP = defprim(
     _clip_vjp_hi,
     elementwise=True,
 )
+
+
+_UNSET = object()
+
+
+@implements(np.clip)
+def clip(
+    a: Any,
+    a_min: Any = _UNSET,
+    a_max: Any = _UNSET,
+    out: Any = None,
+    *,
+    min: Any = _UNSET,
+    max: Any = _UNSET,
+    **kwargs: Any,
+) -> Any:
+    reject(np.clip, {"out": out, **kwargs})
+    lo = min if a_min is _UNSET else a_min
+    hi = max if a_max is _UNSET else a_max
+    lo = None if lo is _UNSET else lo
+    hi = None if hi is _UNSET else hi
+    if lo is None and hi is None:
+        raise ValueError("np.clip: at least one of a_min and a_max must be given")
+    return _tensor.apply(CLIP, (a, lo, hi))

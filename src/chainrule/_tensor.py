@@ -166,11 +166,12 @@ class Tensor:
         """The data as nested Python lists."""
         return self.data.tolist()
 
+    # Any one-element tensor converts, whatever its number of axes, as .item() does.
     def __float__(self) -> float:
-        return float(self.data)
+        return float(self.data.item())
 
     def __int__(self) -> int:
-        return int(self.data)
+        return int(self.data.item())
 
     def __index__(self) -> int:
         return self.data.__index__()

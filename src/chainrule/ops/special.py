@@ -78,16 +78,23 @@ LOG_SIGMOID = defprim(
 
 
 def _shift(x: np.ndarray, axis: Any) -> np.ndarray:
-    """The max along ``axis`` (kept), or 0 where it is infinite, so x - shift stays finite."""
+    """The max along ``axis`` (kept), or 0 where it is infinite."""
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     return np.where(np.isfinite(m), m, 0)
+
+
+def _below_max(x: Any, top: Any) -> Any:
+    """x - top where top >= x. With -1e308 and 1e308 in one slice the difference
+    overflows to -inf, which is harmless (its exp is 0): no warning for it."""
+    with np.errstate(over="ignore"):
+        return x - top
 
 
 def logsumexp_kernel(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     """log(sum(e^x)) along ``axis``, shifted by the max so e^x cannot overflow."""
     axis = _axis_for(x, axis)
     m = _shift(x, axis)
-    total = np.sum(np.exp(x - m), axis=axis, keepdims=True)
+    total = np.sum(np.exp(_below_max(x, m)), axis=axis, keepdims=True)
     with np.errstate(divide="ignore"):  # an empty or all -inf slice sums to 0: log gives -inf
         out = np.log(total) + m
     return out if keepdims else np.squeeze(out, axis=axis)
@@ -96,14 +103,19 @@ def logsumexp_kernel(x: np.ndarray, axis: Any = None, keepdims: bool = False) ->
 def softmax_kernel(x: np.ndarray, axis: Any = -1) -> np.ndarray:
     """e^x / sum(e^x) along ``axis``, shifted by the max."""
     axis = _axis_for(x, axis)
-    e = np.exp(x - _shift(x, axis))
+    e = np.exp(_below_max(x, _shift(x, axis)))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax_kernel(x: np.ndarray, axis: Any = -1) -> np.ndarray:
-    """x - logsumexp(x) along ``axis``."""
+    """x - logsumexp(x) along ``axis``.
+
+    Finite unless the exact value is below the float range: with -1e308 and
+    1e308 in one slice, log_softmax(-1e308) is about -2e308, returned as -inf
+    (as IEEE overflow rounds), without a warning.
+    """
     axis = _axis_for(x, axis)
-    return x - logsumexp_kernel(x, axis=axis, keepdims=True)
+    return _below_max(x, logsumexp_kernel(x, axis=axis, keepdims=True))
 
 
 def _restore(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
@@ -114,7 +126,7 @@ def _restore(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 def _logsumexp_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     # d/dx log(sum(e^x)) = e^(x - lse): the softmax, from the saved output.
-    return _restore(g, x, axis, keepdims) * np.exp(x - _restore(ans, x, axis, keepdims))
+    return _restore(g, x, axis, keepdims) * np.exp(_below_max(x, _restore(ans, x, axis, keepdims)))
 
 
 def _softmax_vjp(g: Any, ans: Any, x: Any, axis: Any = -1) -> Any:

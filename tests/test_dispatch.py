@@ -1,0 +1,152 @@
+"""NumPy code on Tensors: what records, what carries no gradient, what is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.ops import _registry as reg
+
+ALL_UFUNCS = sorted(
+    {getattr(np, n) for n in dir(np) if isinstance(getattr(np, n), np.ufunc)}, key=lambda u: u.__name__
+)
+
+
+def _sample_args(ufunc):
+    x = cr.tensor(np.array([0.5, 1.5]), requires_grad=True)
+    return [x] + [np.array([2.0, 3.0])] * (ufunc.nin - 1)
+
+
+@pytest.mark.parametrize("ufunc", ALL_UFUNCS, ids=lambda u: u.__name__)
+def test_every_numpy_ufunc_records_is_constant_or_is_refused_by_name(ufunc):
+    if ufunc in reg.UFUNC_RULES:
+        kind = "rule"
+    elif ufunc in reg.NONDIFF_UFUNCS:
+        kind = "nondiff"
+    else:
+        kind = "refused"
+    args = _sample_args(ufunc)
+    if kind == "refused":
+        with pytest.raises(TypeError, match=rf"np\.{ufunc.__name__}\b"):
+            ufunc(*args)
+        return
+    try:
+        with np.errstate(all="ignore"):
+            out = ufunc(*args)
+    except TypeError as e:  # e.g. bitwise ops on floats: NumPy's own refusal
+        assert "chainrule" not in str(e)
+        return
+    assert isinstance(out, cr.Tensor)
+    assert out.requires_grad == (kind == "rule")
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda x: np.sort(x), "np.sort"),
+        (lambda x: np.median(x), "np.median"),
+        (lambda x: np.linalg.det(np.outer(x, x)), "np.linalg.det"),
+        (lambda x: np.cumprod(x), "np.cumprod"),
+        (lambda x: np.multiply.outer(x, x), "np.multiply.outer"),
+        (lambda x: np.modf(x), "np.modf"),
+        (lambda x: np.pad(x, 1, mode="reflect"), "np.pad"),
+    ],
+)
+def test_a_function_without_a_rule_raises_a_type_error_naming_it(call, name):
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(TypeError, match=name.replace(".", r"\.")):
+        call(x)
+
+
+def test_out_argument_is_refused():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"np\.exp\(\.\.\., out=\.\.\.\)"):
+        np.exp(x, out=np.empty(2))
+    with pytest.raises(TypeError, match=r"np\.sum.*out"):
+        np.sum(x, out=np.empty(()))
+
+
+def test_unsupported_ufunc_keyword_is_refused_by_name():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"np\.exp.*dtype"):
+        np.exp(x, dtype=np.float32)
+
+
+def test_ufunc_methods_with_a_meaning():
+    x = cr.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+    np.testing.assert_allclose(np.add.reduce(x).data, x.data.sum(axis=0))
+    np.testing.assert_allclose(np.add.accumulate(x, axis=1).data, np.add.accumulate(x.data, axis=1))
+    y = np.multiply.reduce(x, axis=None) + np.maximum.reduce(x, axis=1).sum()
+    y.backward()
+    assert x.grad.shape == (2, 3)
+
+
+def test_non_differentiable_functions_return_constants():
+    x = cr.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    for r in (np.round(x), np.argsort(x), np.isclose(x, 1.0), np.zeros_like(x), np.isfinite(x)):
+        assert isinstance(r, cr.Tensor) and not r.requires_grad
+    assert np.argmax(x) == 0
+    assert np.allclose(x, x.detach())
+    assert np.shape(x) == (3,) and np.ndim(x) == 1 and np.size(x) == 3
+
+
+def test_nonzero_returns_a_tuple_of_constants():
+    x = cr.tensor([0.0, 2.0, 3.0], requires_grad=True)
+    (idx,) = np.nonzero(x)
+    assert idx.tolist() == [1, 2]
+    (idx,) = np.where(x > 0)
+    assert idx.tolist() == [1, 2]
+
+
+# --------------------------------------------------------- non-smooth points
+
+
+def test_maximum_and_minimum_split_ties_evenly():
+    a = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = cr.tensor([1.0, 5.0, 0.0], requires_grad=True)
+    (np.maximum(a, b) + np.minimum(a, b) * 10).sum().backward()
+    np.testing.assert_allclose(a.grad, [5.5, 10.0, 1.0])
+    np.testing.assert_allclose(b.grad, [5.5, 1.0, 10.0])
+
+
+@pytest.mark.parametrize("reduce", [np.max, np.min, np.amax, np.amin])
+def test_max_and_min_reductions_split_ties_evenly(reduce):
+    x = cr.tensor([[2.0, 2.0, 1.0], [3.0, 3.0, 3.0]], requires_grad=True)
+    if reduce in (np.min, np.amin):
+        x = cr.tensor(-x.data, requires_grad=True)
+    reduce(x, axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad, [[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+    x.zero_grad()
+    reduce(x).backward()
+    np.testing.assert_allclose(x.grad.sum(), 1.0)
+
+
+def test_relu_abs_and_sign_have_gradient_zero_at_zero():
+    x = cr.tensor([0.0, 0.0, 0.0], requires_grad=True)
+    y = cr.relu(x)[0] + abs(x)[1] + np.abs(x)[2] + (np.sign(x) * 1.0).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_prod_with_zeros_in_the_input():
+    x = cr.tensor([[2.0, 0.0, 3.0], [0.0, 0.0, 4.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    np.prod(x, axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [6.0, 3.0, 2.0]])
+
+
+def test_clip_gradient_is_one_inside_including_the_bounds():
+    x = cr.tensor([-2.0, -1.0, 0.0, 1.0, 2.0], requires_grad=True)
+    np.clip(x, -1.0, 1.0).sum().backward()
+    np.testing.assert_allclose(x.grad, [0.0, 1.0, 1.0, 1.0, 0.0])
+
+
+def test_where_with_a_tensor_condition():
+    x = cr.tensor([-1.0, 2.0], requires_grad=True)
+    y = np.where(x > 0, x, x * 3)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0, 1.0])
+
+
+def test_mean_of_an_integer_tensor_is_float():
+    assert np.mean(cr.tensor([1, 2])).dtype == np.float64

@@ -47,7 +47,7 @@ def test_integer_tensor_without_grad_is_fine():
 
 @pytest.mark.parametrize("data", [["a", "b"], [object()], None])
 def test_non_numeric_data_is_rejected(data):
-    with pytest.raises(TypeError, match="cr.tensor"):
+    with pytest.raises(TypeError, match=r"cr\.tensor"):
         cr.tensor(data)
 
 
@@ -197,7 +197,7 @@ def test_a_graph_shared_with_a_released_one_is_reported():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     h = np.exp(x)
     h.sum().backward()
-    with pytest.raises(cr.BackwardError, match="'exp'.*retain_graph=True"):
+    with pytest.raises(cr.BackwardError, match=r"'exp'.*retain_graph=True"):
         (h * 2).sum().backward()
 
 
@@ -399,4 +399,4 @@ def test_argmax_and_round_are_not_differentiable():
     x = cr.tensor([1.0, 3.0, 2.0], requires_grad=True)
     assert x.argmax() == 1 and x.argmin() == 0
     assert not x.round().requires_grad
-    assert not np.argmax(x).__class__ is cr.Tensor or not np.argmax(x).requires_grad
+    assert not getattr(np.argmax(x), "requires_grad", False)

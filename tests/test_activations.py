@@ -10,7 +10,16 @@ from helpers import check_grads
 
 import chainrule as cr
 
-KERNELS = [cr.sigmoid, cr.relu, cr.tanh, cr.softplus, cr.log_sigmoid, cr.softmax, cr.log_softmax, cr.logsumexp]
+KERNELS = [
+    cr.sigmoid,
+    cr.relu,
+    cr.tanh,
+    cr.softplus,
+    cr.log_sigmoid,
+    cr.softmax,
+    cr.log_softmax,
+    cr.logsumexp,
+]
 EXTREMES = {
     np.float64: [-1e308, -1000.0, -40.0, -1e-300, 0.0, 1e-300, 40.0, 1000.0, 1e308],
     np.float32: [-3e38, -100.0, -1e-30, 0.0, 1e-30, 100.0, 3e38],
@@ -24,7 +33,11 @@ def test_finite_without_warnings_at_extreme_inputs(kernel, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = kernel(x)
-        one_sided = [kernel(x[x <= 0]), kernel(x[x >= 0]), kernel(x[:, None]) if kernel is not cr.logsumexp else out]
+        one_sided = [
+            kernel(x[x <= 0]),
+            kernel(x[x >= 0]),
+            kernel(x[:, None]) if kernel is not cr.logsumexp else out,
+        ]
     assert isinstance(out, np.ndarray) and out.dtype == dtype
     if kernel is cr.log_softmax:
         # The one value that cannot be finite: log_softmax(-max) next to +max is about
@@ -54,7 +67,10 @@ def test_zero_dimensional_and_empty_inputs(kernel):
     assert empty.size == 0 or kernel is cr.logsumexp
 
 
-@pytest.mark.parametrize("kernel", [cr.sigmoid, cr.relu, cr.tanh, cr.softplus, cr.log_sigmoid, cr.softmax, cr.log_softmax])
+@pytest.mark.parametrize(
+    "kernel",
+    [cr.sigmoid, cr.relu, cr.tanh, cr.softplus, cr.log_sigmoid, cr.softmax, cr.log_softmax],
+)
 def test_shape_preserved_and_integers_promoted(kernel):
     assert kernel(np.ones((2, 3))).shape == (2, 3)
     assert kernel(np.array([1, 2, 3])).dtype == np.float64
@@ -70,7 +86,9 @@ def test_array_in_array_out_tensor_in_recorded_tensor_out():
 
 
 def test_sigmoid_example_1_moderate_inputs():
-    np.testing.assert_allclose(cr.sigmoid(np.array([-2.0, 0.0, 2.0])), [0.1192, 0.5, 0.8808], atol=1e-4)
+    np.testing.assert_allclose(
+        cr.sigmoid(np.array([-2.0, 0.0, 2.0])), [0.1192, 0.5, 0.8808], atol=1e-4
+    )
 
 
 def test_sigmoid_is_exactly_one_half_at_zero_and_symmetric():
@@ -88,7 +106,9 @@ def test_sigmoid_values_lie_in_the_unit_interval_and_saturate():
 
 
 def test_sigmoid_keeps_precision_in_the_negative_tail():
-    np.testing.assert_allclose(cr.sigmoid(np.array([-40.0, -700.0])), np.exp([-40.0, -700.0]), rtol=1e-12)
+    np.testing.assert_allclose(
+        cr.sigmoid(np.array([-40.0, -700.0])), np.exp([-40.0, -700.0]), rtol=1e-12
+    )
 
 
 def test_sigmoid_backward_example_2_saturated_tails():

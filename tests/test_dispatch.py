@@ -9,7 +9,8 @@ import chainrule as cr
 from chainrule.ops import _registry as reg
 
 ALL_UFUNCS = sorted(
-    {getattr(np, n) for n in dir(np) if isinstance(getattr(np, n), np.ufunc)}, key=lambda u: u.__name__
+    {getattr(np, n) for n in dir(np) if isinstance(getattr(np, n), np.ufunc)},
+    key=lambda u: u.__name__,
 )
 
 
@@ -150,3 +151,11 @@ def test_where_with_a_tensor_condition():
 
 def test_mean_of_an_integer_tensor_is_float():
     assert np.mean(cr.tensor([1, 2])).dtype == np.float64
+
+
+def test_hypot_and_arctan2_at_the_origin_have_zero_gradient():
+    x = cr.tensor([0.0, 3.0], requires_grad=True)
+    y = cr.tensor([0.0, 4.0], requires_grad=True)
+    (np.hypot(x, y) + np.arctan2(y, x)).sum().backward()
+    np.testing.assert_allclose(x.grad, [0.0, 0.6 - 4 / 25])
+    np.testing.assert_allclose(y.grad, [0.0, 0.8 + 3 / 25])

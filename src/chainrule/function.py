@@ -136,7 +136,9 @@ class _FunctionRecord:
         else:
             upstream = (g,)
         grads = ctx.backward(*upstream)
-        if not isinstance(grads, (tuple, list)):
+        # A tuple is one gradient per input; so is a list when there are several inputs
+        # (for one input, a list is a malformed gradient and is reported as such).
+        if not (isinstance(grads, tuple) or (isinstance(grads, list) and self.n_inputs > 1)):
             grads = (grads,)
         if len(grads) != self.n_inputs:
             raise FunctionBackwardError(

@@ -80,7 +80,7 @@ class _Problem:
             if isinstance(o, Tensor):
                 if o.dtype.kind == "f":
                     checked.append(o if requires_grad else o.data)
-            elif isinstance(o, (np.ndarray, np.generic, float)) and requires_grad:
+            elif isinstance(o, (np.ndarray, np.generic, float)):
                 raise GradcheckError(
                     f"gradcheck: output {k} of {self.name} is a plain {type(o).__name__}, not "
                     "a Tensor: the computation was not recorded (was a Tensor converted to "
@@ -244,7 +244,9 @@ def _diagnose(
             + detail
         )
 
-    other = [rng_u for rng_u in (p.rng.standard_normal(s) for s in p.out_shapes)]
+    if not np.any(a) and np.any(n):
+        return head + "the backward returned no gradient (None or zeros) for this input." + detail
+    other = [p.rng.standard_normal(s) for s in p.out_shapes]
     a_other = p.analytic(other)[p.checked.index(i)]
     n_other = (jac @ p.flat_upstream(other)).reshape(shape)
     n_ones = jac.sum(axis=1).reshape(shape)
@@ -261,8 +263,6 @@ def _diagnose(
             )
             + detail
         )
-    if not np.any(a) and np.any(n):
-        return head + "the backward returned no gradient (None or zeros) for this input." + detail
     if close(a, -n):
         return (
             head + "the gradient has the wrong sign: it is the negative of the true one." + detail

@@ -108,14 +108,24 @@ TAN = _ufunc("tan", np.tan, lambda g, ans, x: g * (1 + ans * ans))
 ARCSIN = _ufunc("arcsin", np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x))
 ARCCOS = _ufunc("arccos", np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x))
 ARCTAN = _ufunc("arctan", np.arctan, lambda g, ans, x: g / (1 + x * x))
+
+
+# hypot and arctan2 have no derivative at the origin; like |x| at 0, they get 0 there.
+def _nonzero(r: Any) -> Any:
+    return np.where(r == 0, 1.0, r)
+
+
 ARCTAN2 = _ufunc(
     "arctan2",
     np.arctan2,
-    lambda g, ans, y, x: g * x / (x * x + y * y),
-    lambda g, ans, y, x: -g * y / (x * x + y * y),
+    lambda g, ans, y, x: g * x / _nonzero(x * x + y * y),
+    lambda g, ans, y, x: -g * y / _nonzero(x * x + y * y),
 )
 HYPOT = _ufunc(
-    "hypot", np.hypot, lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans
+    "hypot",
+    np.hypot,
+    lambda g, ans, x, y: g * x / _nonzero(ans),
+    lambda g, ans, x, y: g * y / _nonzero(ans),
 )
 DEG2RAD = _ufunc("deg2rad", np.deg2rad, lambda g, ans, x: g * (np.pi / 180), aliases=(np.radians,))
 RAD2DEG = _ufunc("rad2deg", np.rad2deg, lambda g, ans, x: g * (180 / np.pi), aliases=(np.degrees,))

@@ -1,0 +1,70 @@
+"""The docstring examples run, the demo runs, and the README's commands stay true."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import chainrule
+
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(chainrule.__path__, "chainrule.")
+    if m.name != "chainrule.__main__"
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", ["chainrule", *MODULES])
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+
+
+def test_every_public_name_has_a_docstring_with_an_example():
+    for name in chainrule.__all__:
+        obj = getattr(chainrule, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            assert obj.__doc__, name
+            continue
+        assert obj.__doc__ and ">>>" in obj.__doc__, f"cr.{name} has no runnable example"
+
+
+def test_demo_prints_every_seed_example_without_warnings():
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "chainrule", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "[0.28746968 0.18495609 0.08606823]" in out
+    assert "ignores its" in out and "upstream gradient dy" in out
+    assert "2.059570, 1.592233" in out
+    assert "[ 0.393224 -0.589836]" in out and "[-0.196612 -0.393224  0.196612]" in out
+    assert "cr.sigmoid([-1e+308, 1e+308]):" in out
+    assert proc.stderr == ""
+
+
+def test_unknown_command_prints_usage():
+    proc = subprocess.run(
+        [sys.executable, "-m", "chainrule", "nope"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^(pip install .*?)\s+#", readme, flags=re.M)[:2]
+    assert commands[0].endswith("python -m chainrule demo")
+    assert commands[1].endswith("python -m pytest")
+    assert commands[1] in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,210 @@
+"""gradcheck (API.md §5): passes correct gradients, diagnoses the classic mistakes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def function(forward, backward, name="Op"):
+    return type(name, (cr.Function,), {"forward": forward, "backward": backward})
+
+
+def _sig_forward(self, x):
+    y = 1 / (1 + np.exp(-x))
+    self.save_for_backward(y)
+    return y
+
+
+Sigmoid = function(
+    _sig_forward,
+    lambda self, dy: dy * self.saved_tensors[0] * (1 - self.saved_tensors[0]),
+    "Sigmoid",
+)
+X = np.array([0.3, -1.2, 2.0])
+
+
+def test_correct_function_passes():
+    assert cr.gradcheck(Sigmoid, X) is True
+    assert cr.gradcheck(Sigmoid(), X) is True
+
+
+def test_numpy_code_on_tensors_passes():
+    assert cr.gradcheck(
+        lambda x, w: np.tanh(x @ w).sum(axis=0), np.ones((2, 3)) * 0.3, np.eye(3) * 0.5
+    )
+
+
+def test_gradcheck_error_is_an_assertion_error():
+    assert issubclass(cr.GradcheckError, AssertionError)
+
+
+def test_upstream_gradient_ignored_the_forum_bug():
+    Forgot = function(
+        _sig_forward, lambda self, dy: self.saved_tensors[0] * (1 - self.saved_tensors[0]), "Forgot"
+    )
+    with pytest.raises(cr.GradcheckError) as info:
+        cr.gradcheck(Forgot, X)
+    msg = str(info.value)
+    assert "Forgot, input 0 (shape (3,))" in msg
+    assert "ignores its upstream gradient dy" in msg
+    assert "local derivative alone" in msg
+    assert "worst element [" in msg and "analytic" in msg and "numerical" in msg
+
+
+def test_wrong_sign():
+    Flipped = function(
+        _sig_forward, lambda self, dy: -dy * self.saved_tensors[0] * (1 - self.saved_tensors[0])
+    )
+    with pytest.raises(cr.GradcheckError, match="wrong sign"):
+        cr.gradcheck(Flipped, X)
+
+
+@pytest.mark.parametrize("factor, shown", [(2.0, "2 times"), (0.5, "0.5 times")])
+def test_constant_factor(factor, shown):
+    Scaled = function(
+        _sig_forward,
+        lambda self, dy: factor * dy * self.saved_tensors[0] * (1 - self.saved_tensors[0]),
+    )
+    with pytest.raises(cr.GradcheckError, match=f"constant factor: it is {shown}"):
+        cr.gradcheck(Scaled, X)
+
+
+def test_missing_reduction_over_broadcast_axes():
+    AddBias = function(lambda self, x, b: x + b, lambda self, dy: (dy, dy), "AddBias")
+    with pytest.raises(cr.GradcheckError) as info:
+        cr.gradcheck(AddBias, np.ones((3, 4)), np.ones(4))
+    msg = str(info.value)
+    assert "AddBias, input 1 (shape (4,))" in msg
+    assert "missing the reduction over the broadcast axes" in msg
+    assert "Sum dy over axes (0,)" in msg
+
+
+def test_missing_reduction_over_a_kept_axis():
+    AddBias = function(lambda self, x, b: x + b, lambda self, dy: (dy, dy))
+    with pytest.raises(cr.GradcheckError, match=r"Sum dy over axes \(1,\)"):
+        cr.gradcheck(AddBias, np.ones((3, 4)), np.ones((3, 1)))
+
+
+def _matmul_forward(self, w, x):
+    self.save_for_backward(w, x)
+    return w @ x
+
+
+def test_transposed_gradient_of_a_square_matrix():
+    Transposed = function(
+        _matmul_forward,
+        lambda self, dy: ((dy @ self.saved_tensors[1].T).T, self.saved_tensors[0].T @ dy),
+        "MatMul",
+    )
+    rng = np.random.default_rng(0)
+    with pytest.raises(cr.GradcheckError, match=r"MatMul, input 0.*transposed"):
+        cr.gradcheck(Transposed, rng.standard_normal((3, 3)), rng.standard_normal((3, 2)))
+
+
+def test_transposed_gradient_of_a_rectangular_matrix():
+    Transposed = function(
+        _matmul_forward,
+        lambda self, dy: (self.saved_tensors[1] @ dy.T, self.saved_tensors[0].T @ dy),
+        "MatMul",
+    )
+    rng = np.random.default_rng(0)
+    with pytest.raises(
+        cr.GradcheckError, match=r"input 0 \(shape \(2, 3\)\).*shape \(3, 2\).*transposed"
+    ):
+        cr.gradcheck(Transposed, rng.standard_normal((2, 3)), rng.standard_normal((3, 4)))
+
+
+def test_a_kink_is_reported_as_such_not_as_a_wrong_gradient():
+    with pytest.raises(cr.GradcheckError) as info:
+        cr.gradcheck(cr.relu, np.array([0.0, 1.0, -1.0]))
+    msg = str(info.value)
+    assert "non-differentiable point (a kink)" in msg
+    assert "element [0]" in msg and "This is not a wrong gradient" in msg
+
+
+def test_abs_at_zero_passes_since_its_kink_is_symmetric():
+    assert cr.gradcheck(np.abs, np.array([0.0, 1.5]))
+
+
+def test_generic_wrong_gradient():
+    Wrong = function(lambda self, x: x**3, lambda self, dy: dy * 3 * self_x(dy))
+    with pytest.raises(cr.GradcheckError, match="disagrees with finite differences"):
+        cr.gradcheck(Wrong, X)
+
+
+def self_x(dy):
+    return np.cos(dy)  # deliberately meaningless
+
+
+def _mul_forward(self, x, y):
+    self.save_for_backward(x, y)
+    return x * y
+
+
+def test_returns_none_for_an_input():
+    NoGrad = function(_mul_forward, lambda self, dy: (dy * self.saved_tensors[1], None))
+    with pytest.raises(cr.GradcheckError, match=r"input 1 .*no gradient \(None or zeros\)"):
+        cr.gradcheck(NoGrad, np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+
+
+def test_wrong_number_of_gradients_is_reported():
+    Two = function(lambda self, x: x * 2, lambda self, dy: (dy, dy), "Two")
+    with pytest.raises(cr.GradcheckError, match=r"Two\.backward returned 2 gradient"):
+        cr.gradcheck(Two, X)
+
+
+def test_non_float_inputs_pass_through_and_float32_is_checked_in_float64():
+    def reduce(x, axis):
+        assert x.dtype == np.float64
+        return np.sum(x * x, axis=axis)
+
+    assert cr.gradcheck(reduce, np.ones((2, 3), np.float32), 1)
+
+
+def test_multiple_outputs_are_checked():
+    class SplitOps(cr.Function):
+        def forward(self, x):
+            self.save_for_backward(x)
+            return x * 2, x**2
+
+        def backward(self, d1, d2):
+            (x,) = self.saved_tensors
+            return d1 * 2 + d2 * 2 * x
+
+    assert cr.gradcheck(SplitOps, X)
+
+    class SecondIgnored(SplitOps):
+        def backward(self, d1, d2):
+            return d1 * 2
+
+    with pytest.raises(cr.GradcheckError):
+        cr.gradcheck(SecondIgnored, X)
+
+
+def test_seed_makes_it_deterministic_and_upstream_is_not_all_ones():
+    seen = []
+
+    class Record(cr.Function):
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, dy):
+            seen.append(dy.copy())
+            return dy
+
+    cr.gradcheck(Record, X, seed=3)
+    cr.gradcheck(Record, X, seed=3)
+    np.testing.assert_array_equal(seen[0], seen[1])
+    assert not np.allclose(seen[0], 1.0)
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="no floating-point input"):
+        cr.gradcheck(lambda n: n, 3)
+    with pytest.raises(TypeError, match="must be a cr.Function or a callable"):
+        cr.gradcheck(42, X)
+    with pytest.raises(cr.GradcheckError, match="not recorded"):
+        cr.gradcheck(lambda x: np.sin(x.detach().numpy()), X)

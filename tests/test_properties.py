@@ -1,0 +1,122 @@
+"""Property-based tests: random NumPy programs on Tensors against finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import check_grads
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+
+# Ops that keep values moderate, so float64 central differences stay accurate.
+UNARY = [
+    np.sin,
+    np.cos,
+    np.tanh,
+    np.arctan,
+    cr.sigmoid,
+    cr.softplus,
+    lambda x: x * 0.5,
+    lambda x: -x,
+    lambda x: x * x,
+    lambda x: np.exp(-x * x),
+    lambda x: np.sum(x, axis=-1, keepdims=True),
+    lambda x: np.mean(x, axis=0, keepdims=True),
+    lambda x: np.max(x, axis=-1, keepdims=True),
+    lambda x: cr.softmax(x, axis=-1),
+    lambda x: cr.logsumexp(x, axis=0, keepdims=True),
+    lambda x: np.flip(x, axis=-1),
+    lambda x: np.cumsum(x, axis=-1),
+    lambda x: np.sqrt(1 + x * x),
+]
+BINARY = [
+    np.add,
+    np.subtract,
+    np.multiply,
+    lambda x, y: x / (1.5 + y * y),
+    np.hypot,
+    lambda x, y: np.where(np.arange(x.shape[-1] if np.ndim(x) else 1) % 2 == 0, x, y),
+    np.arctan2,
+    lambda x, y: np.logaddexp(x, y),
+]
+SHAPES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    ((2, 3), (2, 3)),
+    ((4,), (1,)),
+    ((1, 3), (2, 1)),
+]
+
+
+@st.composite
+def programs(draw):
+    shapes = draw(st.sampled_from(SHAPES))
+    steps = []
+    for k in range(draw(st.integers(1, 6))):
+        n_values = 2 + k
+        if draw(st.booleans()):
+            steps.append(
+                ("u", draw(st.integers(0, len(UNARY) - 1)), draw(st.integers(0, n_values - 1)))
+            )
+        else:
+            steps.append(
+                (
+                    "b",
+                    draw(st.integers(0, len(BINARY) - 1)),
+                    draw(st.integers(0, n_values - 1)),
+                    draw(st.integers(0, n_values - 1)),
+                )
+            )
+    seed = draw(st.integers(0, 2**16))
+    return shapes, steps, seed
+
+
+def run(steps):
+    def program(a, b):
+        values = [a, b]
+        for step in steps:
+            if step[0] == "u":
+                values.append(UNARY[step[1]](values[step[2]]))
+            else:
+                values.append(BINARY[step[1]](values[step[2]], values[step[3]]))
+        return values[-1] + 0.0 * (values[0] + values[1])  # every input reaches the output
+
+    return program
+
+
+@given(programs())
+def test_random_programs_match_finite_differences(prog):
+    shapes, steps, seed = prog
+    rng = np.random.default_rng(seed)
+    a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes)
+    check_grads(run(steps), a, b, seed=seed, rtol=1e-4, atol=1e-6)
+
+
+@given(programs())
+def test_float32_programs_stay_float32(prog):
+    shapes, steps, seed = prog
+    rng = np.random.default_rng(seed)
+    a, b = (
+        cr.tensor(rng.uniform(-1.5, 1.5, s), dtype=np.float32, requires_grad=True) for s in shapes
+    )
+    out = run(steps)(a, b)
+    assert out.dtype == np.float32
+    out.backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float32
+
+
+@given(st.lists(st.floats(-1e308, 1e308), min_size=1, max_size=8))
+def test_sigmoid_is_finite_bounded_and_symmetric_for_any_finite_input(xs):
+    x = np.array(xs)
+    s = cr.sigmoid(x)
+    assert np.all(np.isfinite(s)) and np.all((s >= 0) & (s <= 1))
+    np.testing.assert_allclose(cr.sigmoid(-x), 1 - s, atol=1e-15)
+
+
+@given(st.lists(st.floats(-1e300, 1e300), min_size=1, max_size=8))
+def test_logsumexp_bounds(xs):
+    x = np.array(xs)
+    lse = cr.logsumexp(x)
+    assert x.max() <= lse <= x.max() + np.log(len(xs)) + 1e-9 * abs(x.max())

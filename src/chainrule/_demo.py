@@ -67,7 +67,7 @@ def sigmoid_neuron() -> None:
     w = cr.tensor([2.0, -3.0, -3.0], requires_grad=True)
     x = cr.tensor([-1.0, -2.0], requires_grad=True)
     dot = w[0] * x[0] + w[1] * x[1] + w[2]
-    f = 1.0 / (1 + np.exp(-dot))
+    f: cr.Tensor = 1.0 / (1 + np.exp(-dot))  # type: ignore[assignment]  # NumPy's stubs
     f.backward()
     _show("f:", f"{f.item():.6f}")
     _show("df/dx (lecture: [w0, w1] * ds):", np.array2string(x.grad, precision=6))

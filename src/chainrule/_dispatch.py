@@ -81,7 +81,7 @@ def nondiff_call(func: Any, args: tuple, kwargs: dict) -> Any:
 
 
 # ufunc methods that have a differentiable meaning, as the function that computes it.
-_UFUNC_METHODS = {
+_UFUNC_METHODS: dict[tuple[Any, str], Any] = {
     (np.add, "reduce"): np.sum,
     (np.multiply, "reduce"): np.prod,
     (np.maximum, "reduce"): np.max,

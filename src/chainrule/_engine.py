@@ -29,12 +29,14 @@ class Node:
 
     __slots__ = ("args", "kwargs", "out", "parents", "prim")
 
-    def __init__(self, prim: Any, args: tuple, kwargs: dict | None, parents: tuple, out: Any):
+    def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
         self.prim = prim
-        self.args = args  # forward arguments as plain arrays/values; None once released
-        self.kwargs = kwargs
-        self.parents = parents  # ((input index, Tensor), ...) for inputs that require grad
-        self.out = out
+        # Forward arguments as plain arrays/values; None once released.
+        self.args: tuple | None = args
+        self.kwargs: Any = kwargs
+        # ((input index, Tensor), ...) for the inputs that require grad.
+        self.parents: tuple | None = parents
+        self.out: Any = out
 
     def release(self) -> None:
         """Drop everything saved for backward, keeping the name for error messages."""
@@ -131,17 +133,18 @@ def _sweep(
         node = ready.pop()
         g = grads.pop(node, None)
         prim, args, kwargs, parents = node.prim, node.args, node.kwargs, node.parents
-        if args is None:
+        if args is None or parents is None:
             raise _released_error(node)
         if g is not None:
             ans = node.out
             if create_graph:
                 # Rules see Tensors, so what they compute is recorded in turn.
-                args = list(args)
+                live = list(args)
                 for i, tensor in parents:
-                    args[i] = tensor
+                    live[i] = tensor
+                args = tuple(live)
                 ans = Tensor._make(ans, node)
-            input_grads = _node_vjps(node, g, ans, args, kwargs)
+            input_grads = _node_vjps(prim, parents, g, ans, args, kwargs)
         else:
             input_grads = ()  # every rule downstream returned None: nothing flows here
         for (i, tensor), gi in zip(parents, input_grads, strict=False):
@@ -172,13 +175,12 @@ def _sweep(
             node.release()
 
 
-def _node_vjps(node: Node, g: Any, ans: Any, args: Any, kwargs: dict | None) -> Any:
-    """Gradients for each parent of ``node``, in the order of ``node.parents``."""
-    prim = node.prim
+def _node_vjps(prim: Any, parents: tuple, g: Any, ans: Any, args: tuple, kwargs: Any) -> Any:
+    """Gradients for each parent, in the order of ``parents``."""
     vjps = prim.vjps
     if vjps is None:  # a custom Function: one backward() call gives every input's gradient
-        return prim.joint_vjp(g, ans, args, kwargs, node.parents)
-    rules = [vjps[i] for i, _ in node.parents]  # None: this input has no gradient
+        return prim.joint_vjp(g, ans, args, kwargs, parents)
+    rules = [vjps[i] for i, _ in parents]  # None: this input has no gradient
     if kwargs:
         return [None if r is None else r(g, ans, *args, **kwargs) for r in rules]
     return [None if r is None else r(g, ans, *args) for r in rules]

@@ -67,7 +67,7 @@ class _Problem:
         self.out_shapes = [o.shape for o in outs]
         self.upstream = [self.rng.standard_normal(s) for s in self.out_shapes]
 
-    def outputs(self, values: list, requires_grad: bool = False) -> list[np.ndarray]:
+    def outputs(self, values: list, requires_grad: bool = False) -> list[Any]:
         """Run fn; return its floating outputs' data (Tensors with graphs if requires_grad)."""
         args = [
             Tensor(v, requires_grad=requires_grad) if i in self.checked else v

@@ -27,18 +27,17 @@ def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-GETITEM = defprim(
-    "getitem",
-    lambda x, index: x[index],
-    lambda g, ans, x, index: _tensor.call(SCATTER, g, index, np.shape(x)),
-    linear=True,
-)
-SCATTER = defprim(
-    "scatter_add",
-    _scatter,
-    lambda g, ans, src, index, shape: _tensor.call(GETITEM, g, index),
-    linear=True,
-)
+# getitem and scatter_add are each other's adjoint.
+def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any) -> Any:
+    return _tensor.call(SCATTER, g, index, np.shape(x))
+
+
+def _scatter_vjp(g: Any, ans: Any, src: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    return _tensor.call(GETITEM, g, index)
+
+
+GETITEM = defprim("getitem", lambda x, index: x[index], _getitem_vjp, linear=True)
+SCATTER = defprim("scatter_add", _scatter, _scatter_vjp, linear=True)
 
 
 def _raw_index(index: Any) -> Any:

@@ -426,3 +426,14 @@ def test_argmax_and_round_are_not_differentiable():
     assert x.argmax() == 1 and x.argmin() == 0
     assert not x.round().requires_grad
     assert not getattr(np.argmax(x), "requires_grad", False)
+
+
+def test_create_graph_gives_differentiable_gradients_and_keeps_the_graph():
+    x = cr.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    (np.tanh(x) ** 3).sum().backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, cr.Tensor) and g.requires_grad
+    x.grad = None
+    g.sum().backward()
+    t = np.tanh(x.data)
+    np.testing.assert_allclose(x.grad, 6 * t * (1 - t**2) ** 2 - 6 * t**3 * (1 - t**2))

@@ -229,7 +229,8 @@ class Tensor:
         ``ones_like(self)`` (for a non-scalar tensor, the gradient of the sum of
         its elements). ``retain_graph=True`` keeps the graph for another
         backward; ``create_graph=True`` records the backward pass itself, so the
-        gradients are Tensors that can be differentiated again.
+        gradients are Tensors that can be differentiated again (the graph is then
+        kept too, since the recorded gradients refer to it).
 
         >>> import chainrule as cr
         >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -258,7 +259,7 @@ class Tensor:
                 )
         if create_graph and not isinstance(head, Tensor):
             head = Tensor._make(head, None)
-        _engine.run_backward(self, head, retain_graph, create_graph)
+        _engine.run_backward(self, head, retain_graph or create_graph, create_graph)
 
     # --------------------------------------------------------- NumPy protocols
     __array_ufunc__ = _dispatch.array_ufunc

@@ -92,10 +92,14 @@ _UFUNC_METHODS: dict[tuple[Any, str], Any] = {
 
 def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
     """``Tensor.__array_ufunc__``: route a ufunc call on Tensors to its primitive."""
+    prim = reg.UFUNC_RULES.get(ufunc)
+    if prim is not None and method == "__call__" and not kwargs:
+        if len(inputs) == 1:  # the one input is this Tensor
+            return _tensor.apply1(prim, inputs[0])
+        if len(inputs) == 2 and _plain(inputs[0]) and _plain(inputs[1]):
+            return _tensor.apply2(prim, inputs[0], inputs[1])
     for x in inputs:
-        if hasattr(x, "__array_ufunc__") and not isinstance(
-            x, (_tensor.Tensor, np.ndarray, np.generic)
-        ):
+        if not _plain(x):
             return NotImplemented  # another library's array type: let it decide
     if "out" in kwargs:
         raise TypeError(
@@ -111,7 +115,6 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
         if ufunc in reg.NONDIFF_UFUNCS:
             return _wrap_constant(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
         raise _no_rule(ufunc, f".{method}")
-    prim = reg.UFUNC_RULES.get(ufunc)
     if prim is not None:
         if kwargs:
             bad = ", ".join(sorted(kwargs))
@@ -119,14 +122,18 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
                 f"{qualified_name(ufunc)} on a Tensor does not support the keyword argument(s) "
                 f"{bad}; apply them after the call (for dtype=, use .astype())"
             )
-        if len(inputs) == 1:
-            return _tensor.apply1(prim, inputs[0])
-        if len(inputs) == 2:
-            return _tensor.apply2(prim, inputs[0], inputs[1])
         return _tensor.apply(prim, inputs)
     if ufunc in reg.NONDIFF_UFUNCS:
         return nondiff_call(ufunc, inputs, kwargs)
     raise _no_rule(ufunc)
+
+
+_PLAIN = (int, float, bool, complex, np.ndarray, np.generic)
+
+
+def _plain(x: Any) -> bool:
+    """A Tensor, an ndarray or a scalar: not another library's array type."""
+    return isinstance(x, (_tensor.Tensor, *_PLAIN)) or not hasattr(x, "__array_ufunc__")
 
 
 def array_function(self: Any, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:

@@ -131,10 +131,12 @@ def _sweep(
     ready = [root]
     while ready:
         node = ready.pop()
-        g = grads.pop(node, None)
+        g = grads.pop(node, None)  # None: every rule downstream returned None
         prim, args, kwargs, parents = node.prim, node.args, node.kwargs, node.parents
         if args is None or parents is None:
             raise _released_error(node)
+        vjps = prim.vjps
+        joint = None
         if g is not None:
             ans = node.out
             if create_graph:
@@ -144,43 +146,40 @@ def _sweep(
                     live[i] = tensor
                 args = tuple(live)
                 ans = Tensor._make(ans, node)
-            input_grads = _node_vjps(prim, parents, g, ans, args, kwargs)
-        else:
-            input_grads = ()  # every rule downstream returned None: nothing flows here
-        for (i, tensor), gi in zip(parents, input_grads, strict=False):
-            if gi is None:
-                continue
-            data = tensor.data
-            if gi.shape != data.shape:
-                gi = unbroadcast(gi, data.shape, prim.name, i)
-            if gi.dtype != data.dtype:
-                gi = gi.astype(data.dtype)
+            if vjps is None:  # a custom Function: one backward() gives every input's gradient
+                joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents))
+        for i, tensor in parents:
             parent = tensor._node
-            if parent is None:
-                entry = leaf_grads.get(id(tensor))
-                if entry is None:
-                    leaf_grads[id(tensor)] = [tensor, gi]
+            if g is not None:
+                if joint is not None:
+                    gi = next(joint)
                 else:
-                    entry[1] = entry[1] + gi
-            else:
-                old = grads.get(parent)
-                grads[parent] = gi if old is None else old + gi
-        for _, tensor in parents:
-            parent = tensor._node
+                    rule = vjps[i]  # None: this input has no gradient
+                    if rule is None:
+                        gi = None
+                    elif kwargs:
+                        gi = rule(g, ans, *args, **kwargs)
+                    else:
+                        gi = rule(g, ans, *args)
+                if gi is not None:
+                    data = tensor.data
+                    if gi.shape != data.shape:
+                        gi = unbroadcast(gi, data.shape, prim.name, i)
+                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                        gi = gi.astype(data.dtype)
+                    if parent is None:
+                        entry = leaf_grads.get(id(tensor))
+                        if entry is None:
+                            leaf_grads[id(tensor)] = [tensor, gi]
+                        else:
+                            entry[1] = entry[1] + gi
+                    else:
+                        old = grads.get(parent)
+                        grads[parent] = gi if old is None else old + gi
             if parent is not None:
-                pending[parent] -= 1
-                if pending[parent] == 0:
+                left = pending[parent] - 1
+                pending[parent] = left
+                if left == 0:
                     ready.append(parent)
         if not retain_graph:
             node.release()
-
-
-def _node_vjps(prim: Any, parents: tuple, g: Any, ans: Any, args: tuple, kwargs: Any) -> Any:
-    """Gradients for each parent, in the order of ``parents``."""
-    vjps = prim.vjps
-    if vjps is None:  # a custom Function: one backward() call gives every input's gradient
-        return prim.joint_vjp(g, ans, args, kwargs, parents)
-    rules = [vjps[i] for i, _ in parents]  # None: this input has no gradient
-    if kwargs:
-        return [None if r is None else r(g, ans, *args, **kwargs) for r in rules]
-    return [None if r is None else r(g, ans, *args) for r in rules]

@@ -25,6 +25,7 @@ _asarray = np.asarray
 _grad_state = _mode.state
 _Node = _engine.Node
 _rules = reg.FUNCTION_RULES
+_new = object.__new__
 
 
 def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
@@ -78,10 +79,10 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._node: Any = None
 
-    @classmethod
-    def _make(cls, data: np.ndarray, node: Any) -> Tensor:
+    @staticmethod
+    def _make(data: np.ndarray, node: Any) -> Tensor:
         """Wrap an operation's result without copying (the hot path)."""
-        t = object.__new__(cls)
+        t = _new(Tensor)
         t.data = data
         t.grad = None
         t.requires_grad = node is not None
@@ -486,8 +487,8 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
     if type(out) is not _ndarray:
         out = _asarray(out)
     if x.requires_grad and _grad_state.enabled:
-        return Tensor._make(out, _Node(prim, (xd,), None, ((0, x),), out))
-    return Tensor._make(out, None)
+        return _make(out, _Node(prim, (xd,), None, ((0, x),), out))
+    return _make(out, None)
 
 
 def apply2(prim: Any, x: Any, y: Any) -> Tensor:
@@ -514,9 +515,11 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
             parents = ((0, x),)
         else:
             parents = ((1, y),)
-        return Tensor._make(out, _Node(prim, (xd, yd), None, parents, out))
-    return Tensor._make(out, None)
+        return _make(out, _Node(prim, (xd, yd), None, parents, out))
+    return _make(out, None)
 
+
+_make = Tensor._make
 
 # Python scalars stay Python scalars so NumPy keeps float32 data float32 (NEP 50).
 _SCALARS = frozenset({float, int, bool, np.ndarray})

@@ -92,3 +92,83 @@ def check_float32(f, *args):
     for g, x in zip(grads, args32):
         if g is not None:
             assert g.dtype == np.float32, f"float32 input got a {g.dtype} gradient"
+
+
+def _float_positions(args):
+    return [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+
+
+def _partial(f, args, positions):
+    def g(*floats):
+        full = list(args)
+        for i, x in zip(positions, floats):
+            full[i] = x
+        return f(*full)
+
+    return g
+
+
+def check_forward_against_reverse(f, *args, seed=1):
+    """<J v, u> from forward mode (cr.jvp) equals <v, J^T u> from reverse mode (cr.vjp)."""
+    args = [
+        np.asarray(a, np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+        for a in args
+    ]
+    positions = _float_positions(args)
+    g = _partial(f, args, positions)
+    floats = [args[i] for i in positions]
+    rng = np.random.default_rng(seed)
+    v = [rng.standard_normal(x.shape) for x in floats]
+    out, jv = cr.jvp(g, tuple(floats), tuple(v))
+    np.testing.assert_allclose(out, f(*args), rtol=1e-12, atol=1e-12, err_msg="jvp's primal output")
+    assert np.shape(jv) == np.shape(out), (
+        f"tangent shape {np.shape(jv)} for output shape {np.shape(out)}"
+    )
+    u = rng.standard_normal(np.shape(out))
+    _, vjp_fn = cr.vjp(g, *floats)
+    jtu = vjp_fn(u)
+    lhs = float(np.sum(np.asarray(jv) * u))
+    rhs = float(sum(np.sum(a * b) for a, b in zip(v, jtu)))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-10, err_msg="<J v, u> != <v, J^T u>")
+
+
+def check_second_order(f, *args, seed=2, eps=1e-5):
+    """Hessian-vector products of s(x) = <u, f(x)> three ways: forward-over-reverse (cr.hvp),
+    reverse-over-reverse (cr.grad of a gradient), and central differences of the gradient."""
+    args = [
+        np.asarray(a, np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+        for a in args
+    ]
+    positions = _float_positions(args)
+    floats = [args[i] for i in positions]
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(np.shape(f(*args)))
+    w = [rng.standard_normal(x.shape) for x in floats]
+    g = _partial(f, args, positions)
+    every = tuple(range(len(floats)))
+
+    def s(*xs):
+        return np.sum(g(*xs) * u)
+
+    grad_s = cr.grad(s, argnums=every)
+    hv_forward = cr.hvp(s, tuple(floats), tuple(w))
+    hv_forward = hv_forward if isinstance(hv_forward, tuple) else (hv_forward,)
+
+    def directional(*xs):
+        return sum(np.sum(gi * wi) for gi, wi in zip(grad_s(*xs), w))
+
+    hv_reverse = cr.grad(directional, argnums=every)(*floats)
+    plus = grad_s(*[x + eps * d for x, d in zip(floats, w)])
+    minus = grad_s(*[x - eps * d for x, d in zip(floats, w)])
+    for k in range(len(floats)):
+        numeric = (plus[k] - minus[k]) / (2 * eps)
+        np.testing.assert_allclose(
+            hv_forward[k],
+            numeric,
+            rtol=1e-4,
+            atol=1e-6,
+            err_msg=f"hvp (forward-over-reverse), input {k}",
+        )
+        np.testing.assert_allclose(
+            hv_reverse[k], numeric, rtol=1e-4, atol=1e-6, err_msg=f"grad of grad, input {k}"
+        )

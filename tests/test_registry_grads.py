@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_float32, check_grads
+from helpers import check_float32, check_forward_against_reverse, check_grads, check_second_order
 
 import chainrule as cr
 from chainrule import _dispatch, _tensor
 from chainrule.ops import _registry as reg
 from chainrule.ops.indexing import SCATTER
+from chainrule.ops.shape import IDENTITY
 
 _rng = np.random.default_rng(7)
 
@@ -287,6 +288,7 @@ case(np.pad, lambda x: np.pad(x, 1), U(3), label="int")
 case(np.diagonal, np.diagonal, U(3, 4))
 case(np.diagonal, lambda x: np.diagonal(x, offset=-1, axis1=2, axis2=0), U(3, 2, 4), label="offset")
 case(np.copy, np.copy, U(2, 3))
+case("identity", lambda x: _tensor.call(IDENTITY, x) * 2, U(2, 3))
 case(_dispatch.astype, lambda x: x.astype(np.float64), U(2, 3))
 
 # ---------------------------------------------------------------- indexing
@@ -341,6 +343,20 @@ def test_float32_stays_float32(target, f, args):
     check_float32(f, *args)
 
 
+@pytest.mark.parametrize("target, f, args", CASES)
+def test_forward_mode_agrees_with_reverse_mode(target, f, args):
+    check_forward_against_reverse(f, *args)
+
+
+@pytest.mark.parametrize("target, f, args", CASES)
+def test_second_order_matches_finite_differences(target, f, args):
+    if target is np.prod and any(isinstance(a, np.ndarray) and np.any(a == 0) for a in args):
+        with pytest.raises(NotImplementedError, match=r"np\.prod at an input containing zeros"):
+            check_second_order(f, *args)
+        return
+    check_second_order(f, *args)
+
+
 def _graph_primitives(out):
     names, stack, seen = set(), [out._node], set()
     while stack:
@@ -365,6 +381,13 @@ def test_every_primitive_has_a_row():
             reached |= _graph_primitives(out)
     missing = set(reg.PRIMITIVES) - reached
     assert not missing, f"primitives with no row in the generic gradient test: {sorted(missing)}"
+
+
+def test_every_primitive_has_a_forward_mode_rule():
+    missing = [
+        n for n, p in reg.PRIMITIVES.items() if p.jvp is None and not (p.elementwise or p.linear)
+    ]
+    assert not missing, f"primitives without a JVP rule: {missing}"
 
 
 def test_every_numpy_binding_has_a_row():

@@ -29,6 +29,7 @@ from .errors import BackwardError, FunctionBackwardError, GradcheckError
 from .function import Function
 from .gradcheck import gradcheck
 from .ops import elementwise, indexing, linalg, nondiff, reductions, shape, special  # registers
+from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 del elementwise, indexing, linalg, nondiff, reductions, shape, special
 
@@ -41,8 +42,13 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "enable_grad",
+    "grad",
     "gradcheck",
+    "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
@@ -55,4 +61,6 @@ __all__ = [
     "softplus",
     "tanh",
     "tensor",
+    "value_and_grad",
+    "vjp",
 ]

@@ -27,7 +27,8 @@ __all__ = ["Node", "run_backward"]
 class Node:
     """How one Tensor was computed: ``out = prim.fun(*args, **kwargs)``."""
 
-    __slots__ = ("args", "kwargs", "out", "parents", "prim")
+    # out_tangent is set only in forward mode (read with getattr).
+    __slots__ = ("args", "kwargs", "out", "out_tangent", "parents", "prim")
 
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
         self.prim = prim
@@ -51,12 +52,17 @@ def _released_error(node: Node) -> BackwardError:
     )
 
 
-def _count_consumers(root: Node) -> dict[Node, int]:
-    """Number of edges from nodes reachable from ``root`` into each node."""
+def _count_consumers(root: Node, stops: Any) -> dict[Node, int]:
+    """Number of edges from nodes reachable from ``root`` into each node.
+
+    The walk does not go past nodes in ``stops`` (the inputs of a transform).
+    """
     consumers: dict[Node, int] = {root: 0}
     stack = [root]
     while stack:
         node = stack.pop()
+        if node in stops:
+            continue
         parents = node.parents
         if parents is None:
             raise _released_error(node)
@@ -101,37 +107,67 @@ def _private_leaf_grad(g: Any, seen: set[int]) -> np.ndarray:
     return g
 
 
-def run_backward(root: Any, head: Any, retain_graph: bool, create_graph: bool) -> None:
-    """Backpropagate ``head`` from Tensor ``root`` and add the results into leaves' ``.grad``.
+def run_backward(
+    root: Any,
+    head: Any,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: list | None = None,
+) -> list | None:
+    """Backpropagate ``head`` from Tensor ``root``.
 
-    ``head`` is an array (or a Tensor under ``create_graph``) shaped like ``root``.
+    Without ``inputs``, add the gradients into every leaf's ``.grad``. With
+    ``inputs`` (Tensors), return their gradients instead (None where none
+    flows) and leave every ``.grad`` alone; the sweep stops at them.
+    ``head`` is an array, or a Tensor when rules must see Tensors: under
+    ``create_graph`` (to record them) or in forward mode (to carry tangents).
     """
+    tensor_mode = create_graph or _mode.state.forward > 0
+    stops = {t._node for t in inputs if t._node is not None} if inputs else set()
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
+    captured: dict[Node, Any] = {}
     if root._node is None:
         leaf_grads[id(root)] = [root, head]
+    elif root._node in stops:
+        captured[root._node] = head
     else:
         with _mode.set_grad_enabled(create_graph):
-            _sweep(root._node, head, leaf_grads, retain_graph, create_graph)
-
+            _sweep(root._node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
+    if inputs is not None:
+        return [
+            captured.get(t._node) if t._node is not None else leaf_grads.get(id(t), (None, None))[1]
+            for t in inputs
+        ]
     # Leaves receive their gradients only once the whole sweep succeeded.
     seen: set[int] = set()
     for leaf, g in leaf_grads.values():
         if not create_graph:
-            g = _private_leaf_grad(g, seen)
+            g = _private_leaf_grad(g.data if hasattr(g, "_node") else g, seen)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
+    return None
 
 
 def _sweep(
-    root: Node, head: Any, leaf_grads: dict[int, list[Any]], retain_graph: bool, create_graph: bool
+    root: Node,
+    head: Any,
+    leaf_grads: dict[int, list[Any]],
+    captured: dict[Node, Any],
+    stops: Any,
+    retain_graph: bool,
+    tensor_mode: bool,
 ) -> None:
-    from ._tensor import Tensor  # only for rebuilding `ans` under create_graph
+    from ._tensor import Tensor  # only for rebuilding `ans` in tensor mode
 
-    pending = _count_consumers(root)
+    create_graph = _mode.state.enabled
+    pending = _count_consumers(root, stops)
     grads: dict[Node, Any] = {root: head}
     ready = [root]
     while ready:
         node = ready.pop()
         g = grads.pop(node, None)  # None: every rule downstream returned None
+        if node in stops:
+            captured[node] = g
+            continue
         prim, args, kwargs, parents = node.prim, node.args, node.kwargs, node.parents
         if args is None or parents is None:
             raise _released_error(node)
@@ -139,13 +175,15 @@ def _sweep(
         joint = None
         if g is not None:
             ans = node.out
-            if create_graph:
-                # Rules see Tensors, so what they compute is recorded in turn.
+            if tensor_mode:
+                # Rules see Tensors, so what they compute is recorded in turn (create_graph)
+                # and carries tangents (forward mode).
                 live = list(args)
                 for i, tensor in parents:
                     live[i] = tensor
                 args = tuple(live)
-                ans = Tensor._make(ans, node)
+                ans = Tensor._make(ans, node if create_graph else None)
+                ans._tangent = getattr(node, "out_tangent", None)
             if vjps is None:  # a custom Function: one backward() gives every input's gradient
                 joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents))
         for i, tensor in parents:

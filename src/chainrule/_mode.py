@@ -16,6 +16,11 @@ class _GradState(threading.local):
     def __init__(self) -> None:
         self.enabled = True
         self.saved: list[bool] = []  # previous flags of the managers entered on this thread
+        # Forward mode: > 0 while a jvp is running, so primitives compute tangents. One
+        # integer check per operation is all that forward mode costs when it is off.
+        self.forward = 0
+        # Transforms running on this thread (grad inside grad returns Tensors).
+        self.transforms = 0
 
 
 state = _GradState()
@@ -83,3 +88,18 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class forward_mode(contextlib.ContextDecorator):
+    """Internal: tangents propagate through primitives inside this block (or pause, with False)."""
+
+    def __init__(self, on: bool = True) -> None:
+        self.on = on
+
+    def __enter__(self) -> None:
+        state.saved_forward = getattr(state, "saved_forward", [])
+        state.saved_forward.append(state.forward)
+        state.forward = state.forward + 1 if self.on else 0
+
+    def __exit__(self, *exc: object) -> None:
+        state.forward = state.saved_forward.pop()

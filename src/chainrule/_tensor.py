@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch, _engine, _mode
+from . import _dispatch, _engine, _forward, _mode
 from .errors import BackwardError
 from .ops import _registry as reg
 from .ops import elementwise as ew
@@ -66,7 +66,7 @@ class Tensor:
     array([ 5.4366, 22.1672])
     """
 
-    __slots__ = ("__weakref__", "_node", "data", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_node", "_tangent", "data", "grad", "requires_grad")
     # NumPy binary operators defer to our reflected ones (ndarray + Tensor -> Tensor).
     __array_priority__ = 1000
 
@@ -78,6 +78,7 @@ class Tensor:
         self.grad: Any = None
         self.requires_grad = bool(requires_grad)
         self._node: Any = None
+        self._tangent: Any = None  # forward mode: the tangent while a jvp runs
 
     @staticmethod
     def _make(data: np.ndarray, node: Any) -> Tensor:
@@ -87,6 +88,7 @@ class Tensor:
         t.grad = None
         t.requires_grad = node is not None
         t._node = node
+        t._tangent = None
         return t
 
     # ---------------------------------------------------------------- metadata
@@ -487,8 +489,12 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
     if type(out) is not _ndarray:
         out = _asarray(out)
     if x.requires_grad and _grad_state.enabled:
-        return _make(out, _Node(prim, (xd,), None, ((0, x),), out))
-    return _make(out, None)
+        result = _make(out, _Node(prim, (xd,), None, ((0, x),), out))
+    else:
+        result = _make(out, None)
+    if _grad_state.forward and x._tangent is not None:
+        _attach_tangent(result, prim, (x,), None)
+    return result
 
 
 def apply2(prim: Any, x: Any, y: Any) -> Tensor:
@@ -515,11 +521,16 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
             parents = ((0, x),)
         else:
             parents = ((1, y),)
-        return _make(out, _Node(prim, (xd, yd), None, parents, out))
-    return _make(out, None)
+        result = _make(out, _Node(prim, (xd, yd), None, parents, out))
+    else:
+        result = _make(out, None)
+    if _grad_state.forward:
+        _attach_tangent(result, prim, (x, y), None)
+    return result
 
 
 _make = Tensor._make
+_attach_tangent = _forward.attach_tangent
 
 # Python scalars stay Python scalars so NumPy keeps float32 data float32 (NEP 50).
 _SCALARS = frozenset({float, int, bool, np.ndarray})
@@ -539,11 +550,14 @@ def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
     out = prim.fun(*raw, **kwargs) if kwargs else prim.fun(*raw)
     if type(out) is not _ndarray:
         out = _asarray(out)
-    if parents and _grad_state.enabled:
-        if out.dtype.kind not in "fc":  # an integer result (e.g. a cast) carries no gradient
-            return Tensor._make(out, None)
-        return Tensor._make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), out))
-    return Tensor._make(out, None)
+    differentiable = out.dtype.kind in "fc"  # an integer result (e.g. a cast) has no gradient
+    if parents and differentiable and _grad_state.enabled:
+        result = _make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), out))
+    else:
+        result = _make(out, None)
+    if _grad_state.forward and differentiable:
+        _attach_tangent(result, prim, args, kwargs)
+    return result
 
 
 def call(prim: Any, *args: Any, **kwargs: Any) -> Any:

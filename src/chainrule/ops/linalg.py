@@ -157,10 +157,23 @@ def _einsum_vjp(i: int, g: Any, ans: Any, subscripts: str, *operands: Any, **kwa
     return np.einsum(spec, g, *rest, *extra_ops)
 
 
+def _einsum_jvp(tangents: Any, ans: Any, subscripts: str, *operands: Any, **kwargs: Any) -> Any:
+    # Multilinear: the sum over operands of the einsum with that operand's tangent.
+    total = None
+    for k, t in enumerate(tangents[1:]):
+        if t is not None:
+            ops = list(operands)
+            ops[k] = t
+            part = np.einsum(subscripts, *ops)
+            total = part if total is None else total + part
+    return total
+
+
 EINSUM = defprim(
     "einsum",
     lambda subscripts, *ops, **kw: np.einsum(subscripts, *ops, **kw),
     variadic_vjp=_einsum_vjp,
+    jvp=_einsum_jvp,
 )
 
 
@@ -187,11 +200,30 @@ def _solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     return -np.matmul(gb, np.swapaxes(ans, -1, -2))
 
 
-SOLVE = defprim("linalg.solve", np.linalg.solve, _solve_vjp_a, _solve_vjp_b)
+def _solve_jvp(tangents: Any, ans: Any, a: Any, b: Any) -> Any:
+    # x = A^-1 b  =>  dx = A^-1 (db - dA x)
+    da, db = tangents
+    vector = np.ndim(b) == 1
+    x = np.expand_dims(ans, -1) if vector else ans
+    rhs: Any = 0.0
+    if db is not None:
+        rhs = np.expand_dims(db, -1) if vector else db
+    if da is not None:
+        rhs = rhs - np.matmul(da, x)
+    dx = np.linalg.solve(a, rhs)
+    return dx[..., 0] if vector else dx
+
+
+def _inv_jvp(tangents: Any, ans: Any, a: Any) -> Any:
+    return -np.matmul(ans, np.matmul(tangents[0], ans))  # d(A^-1) = -A^-1 dA A^-1
+
+
+SOLVE = defprim("linalg.solve", np.linalg.solve, _solve_vjp_a, _solve_vjp_b, jvp=_solve_jvp)
 INV = defprim(
     "linalg.inv",
     np.linalg.inv,
     lambda g, ans, a: -np.matmul(np.swapaxes(ans, -1, -2), np.matmul(g, np.swapaxes(ans, -1, -2))),
+    jvp=_inv_jvp,
 )
 
 

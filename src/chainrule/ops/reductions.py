@@ -25,32 +25,55 @@ def _sum_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False)
 SUM = defprim("sum", np.sum, _sum_vjp, linear=True)
 
 
-def _prod_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    # d prod / d x_i is the product of the others. Dividing ans by x_i fails at zeros, so
-    # count them: with none it is ans / x_i; with exactly one, only the zero gets a
-    # gradient (the product of the rest); with two or more, every gradient is 0.
+def _product_of_others(x: Any, axis: Any) -> Any:
+    """d prod / d x_i: the product of the other entries along ``axis``.
+
+    Dividing the product by x_i fails at zeros, so count them: with none it is
+    prod / x_i; with exactly one, only the zero entry gets the product of the
+    rest; with two or more, every entry gets 0.
+    """
     zero = x == 0
     n_zeros = np.sum(zero, axis=axis, keepdims=True)
     safe_x = np.where(zero, 1.0, x)
     prod_nonzero = np.prod(safe_x, axis=axis, keepdims=True)
-    others = np.where(
-        n_zeros == 0, prod_nonzero / safe_x, np.where((n_zeros == 1) & zero, prod_nonzero, 0.0)
-    )
-    return _restore(g, axis, keepdims, np.ndim(x)) * others
+    only_zero = np.where((n_zeros == 1) & zero, prod_nonzero, 0.0)
+    return np.where(n_zeros == 0, prod_nonzero / safe_x, only_zero)
 
 
-PROD = defprim("prod", np.prod, _prod_vjp)
+def _prod_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if isinstance(x, _tensor.Tensor) and np.any(x.data == 0):
+        # The zero-safe formula is exact, but its own derivative is not at zeros.
+        raise NotImplementedError(
+            "second derivatives of np.prod at an input containing zeros are not supported: "
+            "the first derivative there is exact, the second would be wrong"
+        )
+    return _restore(g, axis, keepdims, np.ndim(x)) * _product_of_others(x, axis)
+
+
+def _prod_jvp(tangents: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return np.sum(tangents[0] * _product_of_others(x, axis), axis=axis, keepdims=keepdims)
+
+
+PROD = defprim("prod", np.prod, _prod_vjp, jvp=_prod_jvp)
+
+
+def _tie_weights(x: Any, ans: Any, axis: Any, keepdims: bool) -> Any:
+    """1/k on the k entries equal to the extreme, 0 elsewhere: ties split evenly."""
+    hit = x == _restore(ans, axis, keepdims, np.ndim(x))
+    return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
 def _extreme_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    # Ties split the gradient evenly between the entries equal to the extreme.
-    ndim = np.ndim(x)
-    hit = x == _restore(ans, axis, keepdims, ndim)
-    return _restore(g, axis, keepdims, ndim) * hit / np.sum(hit, axis=axis, keepdims=True)
+    return _restore(g, axis, keepdims, np.ndim(x)) * _tie_weights(x, ans, axis, keepdims)
 
 
-AMAX = defprim("max", np.max, _extreme_vjp)
-AMIN = defprim("min", np.min, _extreme_vjp)
+def _extreme_jvp(tangents: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    weights = _tie_weights(x, ans, axis, keepdims)
+    return np.sum(tangents[0] * weights, axis=axis, keepdims=keepdims)
+
+
+AMAX = defprim("max", np.max, _extreme_vjp, jvp=_extreme_jvp)
+AMIN = defprim("min", np.min, _extreme_vjp, jvp=_extreme_jvp)
 
 
 def _cumsum_vjp(g: Any, ans: Any, x: Any, axis: Any = None) -> Any:

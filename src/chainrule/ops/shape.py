@@ -30,6 +30,8 @@ TRANSPOSE = defprim(
 # The gradient of a broadcast is the sum over the broadcast axes, which the engine does.
 BROADCAST_TO = defprim("broadcast_to", np.broadcast_to, lambda g, ans, x, shape: g, linear=True)
 COPY = defprim("copy", np.copy, lambda g, ans, x: g, linear=True)
+# The transforms' inputs: a fresh node per argument, sharing the data (no copy).
+IDENTITY = defprim("identity", lambda x: x, lambda g, ans, x: g, linear=True)
 ASTYPE = defprim(
     "astype",
     lambda x, dtype: x.astype(dtype),
@@ -68,7 +70,12 @@ def _pad_vjp(g: Any, ans: Any, x: Any, pad_width: Any, **kwargs: Any) -> Any:
     return g[tuple(slice(lo, n - hi) for (lo, hi), n in zip(widths, np.shape(g), strict=True))]
 
 
-PAD = defprim("pad", np.pad, _pad_vjp, linear=True)
+def _pad_jvp(tangents: Any, ans: Any, x: Any, pad_width: Any, **kwargs: Any) -> Any:
+    # Padding with a constant is affine: the tangent is padded with zeros.
+    return np.pad(tangents[0], pad_width, mode="constant", constant_values=0)
+
+
+PAD = defprim("pad", np.pad, _pad_vjp, jvp=_pad_jvp)
 
 # ------------------------------------------------------------- implementations
 

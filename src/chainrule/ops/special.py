@@ -139,6 +139,26 @@ def _log_softmax_vjp(g: Any, ans: Any, x: Any, axis: Any = -1) -> Any:
     return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
 
 
-LOGSUMEXP = defprim("logsumexp", logsumexp_kernel, _logsumexp_vjp)
-SOFTMAX = defprim("softmax", softmax_kernel, _softmax_vjp)
-LOG_SOFTMAX = defprim("log_softmax", log_softmax_kernel, _log_softmax_vjp)
+def _logsumexp_jvp(
+    tangents: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False
+) -> Any:
+    axis = _axis_for(x, axis)
+    weights = np.exp(_below_max(x, _restore(ans, x, axis, keepdims)))
+    return np.sum(tangents[0] * weights, axis=axis, keepdims=keepdims)
+
+
+def _softmax_jvp(tangents: Any, ans: Any, x: Any, axis: Any = -1) -> Any:
+    axis = _axis_for(x, axis)
+    t = tangents[0]
+    return ans * (t - np.sum(t * ans, axis=axis, keepdims=True))
+
+
+def _log_softmax_jvp(tangents: Any, ans: Any, x: Any, axis: Any = -1) -> Any:
+    axis = _axis_for(x, axis)
+    t = tangents[0]
+    return t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)
+
+
+LOGSUMEXP = defprim("logsumexp", logsumexp_kernel, _logsumexp_vjp, jvp=_logsumexp_jvp)
+SOFTMAX = defprim("softmax", softmax_kernel, _softmax_vjp, jvp=_softmax_jvp)
+LOG_SOFTMAX = defprim("log_softmax", log_softmax_kernel, _log_softmax_vjp, jvp=_log_softmax_jvp)

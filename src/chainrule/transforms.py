@@ -1,0 +1,547 @@
+"""Function transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp.
+
+Each takes a Python function written with plain NumPy calls. Called on plain
+arrays they return plain arrays. Called inside another transform (on Tensors)
+they return Tensors that the outer transform differentiates in turn, so they
+compose to any order: ``cr.grad(cr.grad(f))``, ``cr.jacobian(cr.grad(f))``,
+``cr.jvp(cr.grad(f), ...)``.
+
+Reverse mode runs the tape backwards; ``jvp`` is true forward mode (tangents
+pushed through each primitive's JVP rule, no backward pass). ``hessian`` and
+``hvp`` are forward-over-reverse: tangents pushed through the backward pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from . import _mode
+from ._engine import run_backward
+from ._tensor import Tensor, apply
+from .ops.shape import IDENTITY
+
+__all__ = ["grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp"]
+
+
+# ----------------------------------------------------------------- pytrees
+def _flatten(tree: Any) -> tuple[list, Callable[[list], Any]]:
+    """Leaves of nested tuples/lists/dicts, and a function rebuilding the structure."""
+    if isinstance(tree, (tuple, list)):
+        parts = [_flatten(t) for t in tree]
+        kind = type(tree)
+
+        def rebuild_seq(leaves: list) -> Any:
+            out, k = [], 0
+            for sub_leaves, sub_rebuild in parts:
+                out.append(sub_rebuild(leaves[k : k + len(sub_leaves)]))
+                k += len(sub_leaves)
+            return kind(out)
+
+        return [leaf for sub, _ in parts for leaf in sub], rebuild_seq
+    if isinstance(tree, dict):
+        keys = list(tree)
+        parts = [_flatten(tree[k]) for k in keys]
+
+        def rebuild_dict(leaves: list) -> Any:
+            out, k = {}, 0
+            for key, (sub_leaves, sub_rebuild) in zip(keys, parts, strict=True):
+                out[key] = sub_rebuild(leaves[k : k + len(sub_leaves)])
+                k += len(sub_leaves)
+            return out
+
+        return [leaf for sub, _ in parts for leaf in sub], rebuild_dict
+    return [tree], lambda leaves: leaves[0]
+
+
+# ------------------------------------------------------------------ inputs
+def _float_array(x: Any, where: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype.kind in "iub" and isinstance(x, (int, float)) and not isinstance(x, bool):
+        arr = arr.astype(np.float64)  # a Python number is a float64 scalar
+    if arr.dtype.kind == "c":
+        raise TypeError(
+            f"{where} is complex ({arr.dtype}); chainrule differentiates real inputs only"
+        )
+    if arr.dtype.kind != "f":
+        raise TypeError(
+            f"{where} has dtype {arr.dtype}; gradients need floating-point inputs "
+            "(pass it as floats, e.g. x.astype(float))"
+        )
+    return arr
+
+
+def _input(x: Any, where: str, requires_grad: bool, tangent: Any = None) -> Tensor:
+    """A fresh Tensor standing for argument ``x`` inside a transform."""
+    if isinstance(x, Tensor):
+        _float_array(x.data, where)
+        if tangent is None:
+            tangent = x._tangent  # an outer jvp's tangent flows on through this transform
+        with _mode.enable_grad(), _mode.forward_mode(False):
+            t = apply(IDENTITY, (x,)) if x.requires_grad else Tensor._make(x.data, None)
+    else:
+        t = Tensor._make(_float_array(x, where), None)
+    if requires_grad and t._node is None:
+        t.requires_grad = True
+    if tangent is not None:
+        t._tangent = tangent
+    return t
+
+
+def _nested(args: Any) -> bool:
+    """Inside another transform, or given Tensors: results must stay Tensors."""
+    leaves, _ = _flatten(list(args))
+    return (
+        _mode.state.transforms > 1
+        or _mode.state.forward > 0
+        or any(isinstance(leaf, Tensor) for leaf in leaves)
+    )
+
+
+@contextlib.contextmanager
+def _transform() -> Iterator[None]:
+    _mode.state.transforms += 1
+    try:
+        with _mode.enable_grad():
+            yield
+    finally:
+        _mode.state.transforms -= 1
+
+
+def _result(x: Any, nested: bool) -> Any:
+    """A plain array at top level; the Tensor itself when nested."""
+    if nested:
+        return x
+    if isinstance(x, Tensor):
+        x = x.data
+    return x
+
+
+def _argnum_list(argnums: Any, n_args: int, name: str) -> tuple[list[int], bool]:
+    single = isinstance(argnums, int)
+    nums = [argnums] if single else list(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -n_args <= a < n_args:
+            raise ValueError(
+                f"{name}: argnums={argnums!r} does not fit a call with {n_args} argument(s)"
+            )
+    return [a % n_args for a in nums], single
+
+
+def _zeros_like(t: Tensor, nested: bool) -> Any:
+    z = np.zeros(t.shape, t.dtype)
+    return Tensor._make(z, None) if nested else z
+
+
+def _owned(g: Any) -> Any:
+    """Gradients returned to the user are arrays they own."""
+    if isinstance(g, np.ndarray) and (g.base is not None or not g.flags.writeable):
+        return g.copy()
+    return np.asarray(g)
+
+
+def _scalar_output(out: Any, name: str) -> Any:
+    if isinstance(out, (tuple, list)):
+        raise TypeError(
+            f"{name}: f must return a scalar, got a {type(out).__name__}; for several outputs use "
+            "cr.vjp or cr.jacobian (or has_aux=True to return (value, aux))"
+        )
+    shape = np.shape(out.data if isinstance(out, Tensor) else out)
+    if int(np.prod(shape)) != 1:
+        raise TypeError(
+            f"{name}: f must return a scalar, got an output of shape {shape}; use cr.vjp or "
+            "cr.jacobian for non-scalar outputs (or reduce it, e.g. with .sum())"
+        )
+    return out
+
+
+def _backward_to(out: Any, head: Any, inputs: list[Tensor], nested: bool) -> list:
+    """Gradients of ``<head, out>`` with respect to ``inputs`` (zeros where none flows)."""
+    if not isinstance(out, Tensor) or not out.requires_grad:
+        return [_zeros_like(t, nested) for t in inputs]
+    tensor_mode = nested or _mode.state.forward > 0
+    if tensor_mode and not isinstance(head, Tensor):
+        head = Tensor._make(np.asarray(head, dtype=out.dtype), None)
+    grads = run_backward(out, head, True, nested, inputs=inputs)
+    assert grads is not None
+    result = []
+    for g, t in zip(grads, inputs, strict=True):
+        if g is None:
+            g = _zeros_like(t, nested or tensor_mode)
+        elif tensor_mode and not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g), None)
+        result.append(g if nested else _owned(g.data if isinstance(g, Tensor) else g))
+    return result
+
+
+# ------------------------------------------------------------ reverse mode
+def value_and_grad(
+    f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False
+) -> Callable[..., Any]:
+    """A function returning ``(f(*args), df/dargs[argnums])``; ``f`` must return a scalar.
+
+    ``argnums`` is an int or a tuple (then the gradient is a tuple). An argument
+    may be an array, a Python number, or nested tuples/lists/dicts of arrays; its
+    gradient has the same structure. With ``has_aux=True``, ``f`` returns
+    ``(value, aux)`` and the result is ``((value, aux), gradient)``.
+
+    >>> import numpy as np, chainrule as cr
+    >>> value, g = cr.value_and_grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
+    >>> float(value), g
+    (5.0, array([2., 4.]))
+    """
+    return _value_and_grad(f, argnums, has_aux, "cr.value_and_grad")
+
+
+def grad(f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning the gradient of scalar-valued ``f`` at its arguments.
+
+    Composes to any order: ``cr.grad(cr.grad(f))`` is the second derivative.
+    See :func:`value_and_grad` for ``argnums``, nested arguments and ``has_aux``
+    (then the result is ``(gradient, aux)``).
+
+    >>> import numpy as np, chainrule as cr
+    >>> cr.grad(lambda x: np.sin(x) * x)(np.array(0.5)).round(6)
+    np.float64(0.918217)
+    >>> float(cr.grad(cr.grad(np.sin))(0.5))  # -sin(0.5)
+    -0.479425538604203
+    """
+    vg = _value_and_grad(f, argnums, has_aux, "cr.grad")
+
+    @functools.wraps(f)
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return gradient
+
+
+def _value_and_grad(
+    f: Callable[..., Any], argnums: Any, has_aux: bool, name: str
+) -> Callable[..., Any]:
+    @functools.wraps(f)
+    def value_and_gradient(*args: Any, **kwargs: Any) -> Any:
+        nums, single = _argnum_list(argnums, len(args), name)
+        with _transform():
+            nested = _nested(args)
+            call_args = list(args)
+            inputs: list[Tensor] = []
+            rebuilds = []
+            for a in nums:
+                leaves, rebuild = _flatten(args[a])
+                wrapped = [_input(leaf, f"{name}: argument {a}", True) for leaf in leaves]
+                call_args[a] = rebuild(wrapped)
+                inputs.extend(wrapped)
+                rebuilds.append((rebuild, len(wrapped)))
+            result = f(*call_args, **kwargs)
+            if has_aux:
+                if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                    raise TypeError(f"{name}(has_aux=True): f must return a pair (value, aux)")
+                out, aux = result
+            else:
+                out, aux = result, None
+            _scalar_output(out, name)
+            head = np.ones(np.shape(out.data if isinstance(out, Tensor) else out))
+            flat = _backward_to(out, head, inputs, nested)
+        grads, k = [], 0
+        for rebuild, n in rebuilds:
+            grads.append(rebuild(flat[k : k + n]))
+            k += n
+        g = grads[0] if single else tuple(grads)
+        value = _result(out, nested)
+        if not nested and isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value[()]
+        if has_aux:
+            aux = aux if nested else _detached(aux)
+            return (value, aux), g
+        return value, g
+
+    return value_and_gradient
+
+
+def _detached(tree: Any) -> Any:
+    leaves, rebuild = _flatten(tree)
+    return rebuild([leaf.data if isinstance(leaf, Tensor) else leaf for leaf in leaves])
+
+
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]]:
+    """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns one gradient per primal.
+
+    ``cotangent`` has the shape of the output (a tuple of them when ``f``
+    returns a tuple). ``vjp_fn`` may be called many times. Primals may be
+    nested tuples/lists/dicts of arrays.
+
+    >>> import numpy as np, chainrule as cr
+    >>> out, vjp_fn = cr.vjp(lambda x: x ** 2, np.array([1.0, 3.0]))
+    >>> vjp_fn(np.array([1.0, 10.0]))
+    (array([ 2., 60.]),)
+    """
+    with _transform():
+        nested = _nested(primals)
+        call_args, inputs, rebuilds = [], [], []
+        for a, p in enumerate(primals):
+            leaves, rebuild = _flatten(p)
+            wrapped = [_input(leaf, f"cr.vjp: primal {a}", True) for leaf in leaves]
+            call_args.append(rebuild(wrapped))
+            inputs.extend(wrapped)
+            rebuilds.append((rebuild, len(wrapped)))
+        out = f(*call_args)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    shapes = [np.shape(o.data if isinstance(o, Tensor) else o) for o in outs]
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        cots = list(cotangent) if isinstance(out, (tuple, list)) else [cotangent]
+        if len(cots) != len(outs):
+            raise ValueError(
+                f"cr.vjp: vjp_fn got {len(cots)} cotangent(s) for {len(outs)} output(s)"
+            )
+        for k, (c, shape) in enumerate(zip(cots, shapes, strict=True)):
+            if np.shape(c.data if isinstance(c, Tensor) else c) != shape:
+                raise ValueError(
+                    f"cr.vjp: cotangent {k} has shape {np.shape(c)}, the output has shape {shape}"
+                )
+        with _transform():
+            inner_nested = nested or _nested(cots)
+            if len(outs) == 1:
+                target, head = outs[0], cots[0]
+            else:  # several outputs: backpropagate sum_k <cotangent_k, out_k>
+                terms = [
+                    np.sum(o * c) for o, c in zip(outs, cots, strict=True) if isinstance(o, Tensor)
+                ]
+                target = functools.reduce(lambda a, b: a + b, terms) if terms else 0.0
+                head = np.ones(())
+            if isinstance(head, Tensor) and not inner_nested:
+                head = head.data
+            flat = _backward_to(target, head, inputs, inner_nested)
+        grads, k = [], 0
+        for rebuild, n in rebuilds:
+            grads.append(rebuild(flat[k : k + n]))
+            k += n
+        return tuple(grads)
+
+    value = (
+        tuple(_result(o, nested) for o in outs)
+        if isinstance(out, (tuple, list))
+        else _result(out, nested)
+    )
+    return value, vjp_fn
+
+
+# ------------------------------------------------------------ forward mode
+def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
+    """``(f(*primals), J @ tangents)`` in forward mode: no backward pass is run.
+
+    ``primals`` and ``tangents`` are tuples (or lists) of arrays of matching
+    shapes; each tangent pushes through every primitive's JVP rule.
+
+    >>> import numpy as np, chainrule as cr
+    >>> out, t = cr.jvp(np.sin, (np.array([0.0, 1.0]),), (np.array([1.0, 2.0]),))
+    >>> t.round(6)  # cos(x) * tangent
+    array([1.      , 1.080605])
+    """
+    primals, tangents = _tuple(primals, "primals"), _tuple(tangents, "tangents")
+    if len(primals) != len(tangents):
+        raise ValueError(f"cr.jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
+    if _mode.state.forward > 0:
+        raise NotImplementedError(
+            "cr.jvp inside another cr.jvp (forward over forward) is not supported yet; use reverse "
+            "mode (cr.grad, cr.vjp) for one of the two derivatives"
+        )
+    nested = _mode.state.transforms > 0 or _nested(primals)
+    with _transform(), _mode.forward_mode():
+        inputs = []
+        for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+            x = _input(p, f"cr.jvp: primal {k}", False)
+            tangent = t if isinstance(t, Tensor) else _float_array(t, f"cr.jvp: tangent {k}")
+            if np.shape(tangent) != x.shape:
+                raise ValueError(
+                    f"cr.jvp: tangent {k} has shape {np.shape(tangent)}, "
+                    f"its primal has shape {x.shape}"
+                )
+            if not isinstance(tangent, Tensor):
+                tangent = tangent.astype(x.dtype, copy=False)
+            x._tangent = tangent
+            inputs.append(x)
+        out = f(*inputs)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    values, tans = [], []
+    for o in outs:
+        if isinstance(o, Tensor):
+            t = o._tangent if o._tangent is not None else np.zeros(o.shape, o.dtype)
+            values.append(_result(o, nested))
+            tans.append(t if nested or not isinstance(t, Tensor) else t.data)
+        else:
+            values.append(o)
+            tans.append(np.zeros(np.shape(o)))
+    if isinstance(out, (tuple, list)):
+        return tuple(values), tuple(tans)
+    return values[0], tans[0]
+
+
+def _tuple(x: Any, name: str) -> tuple:
+    if not isinstance(x, (tuple, list)):
+        raise TypeError(f"cr.jvp: {name} must be a tuple of arrays, got {type(x).__name__}")
+    return tuple(x)
+
+
+def jacobian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
+    """A function returning the Jacobian of ``f``, shaped ``out.shape + in.shape``.
+
+    It costs min(#inputs, #outputs) passes: forward mode (one ``jvp`` per input
+    element) when the input is smaller, reverse mode (one ``vjp`` per output
+    element) otherwise. With a tuple ``argnums``, a tuple of Jacobians.
+
+    >>> import numpy as np, chainrule as cr
+    >>> cr.jacobian(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+
+    @functools.wraps(f)
+    def jac(*args: Any) -> Any:
+        nums, single = _argnum_list(argnums, len(args), "cr.jacobian")
+        jacs = [_jacobian_one(f, args, a) for a in nums]
+        return jacs[0] if single else tuple(jacs)
+
+    return jac
+
+
+def _jacobian_one(f: Callable[..., Any], args: tuple, a: int) -> Any:
+    x = args[a]
+    xv = x.data if isinstance(x, Tensor) else _float_array(x, f"cr.jacobian: argument {a}")
+    nested = _nested(args)
+
+    def partial(xa: Any) -> Any:
+        call = list(args)
+        call[a] = xa
+        return f(*call)
+
+    n_in = xv.size
+    basis = np.eye(max(n_in, 1), dtype=xv.dtype)[:n_in]
+    if n_in and _mode.state.forward == 0:
+        out, first = jvp(partial, (x,), (basis[0].reshape(xv.shape),))
+        out_shape = np.shape(out.data if isinstance(out, Tensor) else out)
+        if int(np.prod(out_shape)) >= n_in:  # forward mode: one pass per input element
+            cols = [first] + [jvp(partial, (x,), (e.reshape(xv.shape),))[1] for e in basis[1:]]
+            stacked = np.stack(cols, axis=-1)
+            return np.reshape(stacked, out_shape + xv.shape)
+    out, vjp_fn = vjp(partial, x)  # reverse mode: one pass per output element
+    out_shape = np.shape(out.data if isinstance(out, Tensor) else out)
+    n_out = int(np.prod(out_shape))
+    dtype = np.result_type(out.data if isinstance(out, Tensor) else out)
+    rows = [vjp_fn(e.reshape(out_shape))[0] for e in np.eye(max(n_out, 1), dtype=dtype)[:n_out]]
+    if not rows:
+        zeros = np.zeros(out_shape + xv.shape, xv.dtype)
+        return Tensor._make(zeros, None) if nested else zeros
+    return np.reshape(np.stack(rows, axis=0), out_shape + xv.shape)
+
+
+def hvp(f: Callable[..., Any], primals: Any, tangents: Any) -> Any:
+    """The Hessian of scalar ``f`` at ``primals`` times ``tangents``, without forming it.
+
+    Forward-over-reverse: the tangents are pushed through the backward pass.
+    One array (a tuple for several primals).
+
+    >>> import numpy as np, chainrule as cr
+    >>> cr.hvp(lambda x: np.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    array([6., 0.])
+    """
+    primals, tangents = _tuple(primals, "primals"), _tuple(tangents, "tangents")
+    if len(primals) != len(tangents):
+        raise ValueError(f"cr.hvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
+    result = _forward_over_reverse(f, primals, tangents, "cr.hvp")
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+def _forward_over_reverse(
+    f: Callable[..., Any], primals: tuple, tangents: tuple, name: str
+) -> list:
+    if _mode.state.forward > 0:
+        raise NotImplementedError(
+            f"{name} inside cr.jvp (forward over forward) is not supported yet"
+        )
+    nested = _mode.state.transforms > 0 or _nested(primals)
+    with _transform(), _mode.forward_mode():
+        inputs = []
+        for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+            x = _input(p, f"{name}: primal {k}", True)
+            tangent = t if isinstance(t, Tensor) else _float_array(t, f"{name}: tangent {k}")
+            if np.shape(tangent) != x.shape:
+                raise ValueError(
+                    f"{name}: tangent {k} has shape {np.shape(tangent)}, "
+                    f"its primal has shape {x.shape}"
+                )
+            x._tangent = (
+                tangent if isinstance(tangent, Tensor) else tangent.astype(x.dtype, copy=False)
+            )
+            inputs.append(x)
+        out = _scalar_output(f(*inputs), name)
+        grads = _backward_to(
+            out, np.ones(np.shape(out.data if isinstance(out, Tensor) else out)), inputs, True
+        )
+    result = []
+    for g, x in zip(grads, inputs, strict=True):
+        t = (
+            g._tangent
+            if isinstance(g, Tensor) and g._tangent is not None
+            else np.zeros(x.shape, x.dtype)
+        )
+        result.append(t if nested or not isinstance(t, Tensor) else t.data)
+    return result
+
+
+def hessian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
+    """A function returning the Hessian of scalar ``f``, shaped ``in.shape + in.shape``.
+
+    Forward-over-reverse: one Hessian-vector product per input element. With a
+    tuple ``argnums``, a nested tuple ``H[i][j] = d2f / dx_i dx_j``.
+
+    >>> import numpy as np, chainrule as cr
+    >>> cr.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0]))
+    array([[6., 2.],
+           [2., 0.]])
+    """
+
+    @functools.wraps(f)
+    def hess(*args: Any) -> Any:
+        nums, single = _argnum_list(argnums, len(args), "cr.hessian")
+        xs = [
+            args[a].data
+            if isinstance(args[a], Tensor)
+            else _float_array(args[a], f"cr.hessian: argument {a}")
+            for a in nums
+        ]
+
+        def partial(*chosen: Any) -> Any:
+            call = list(args)
+            for a, c in zip(nums, chosen, strict=True):
+                call[a] = c
+            return f(*call)
+
+        primals = tuple(args[a] for a in nums)
+        blocks: list[list[Any]] = [[None] * len(nums) for _ in nums]
+        for j, xj in enumerate(xs):
+            columns: list[list[Any]] = [[] for _ in nums]
+            for e in np.eye(max(xj.size, 1), dtype=xj.dtype)[: xj.size]:
+                tangents = tuple(
+                    e.reshape(xj.shape) if k == j else np.zeros(x.shape, x.dtype)
+                    for k, x in enumerate(xs)
+                )
+                for i, hv in enumerate(
+                    _forward_over_reverse(partial, primals, tangents, "cr.hessian")
+                ):
+                    columns[i].append(hv)
+            for i, xi in enumerate(xs):
+                if columns[i]:
+                    blocks[i][j] = np.reshape(np.stack(columns[i], axis=-1), xi.shape + xj.shape)
+                else:
+                    blocks[i][j] = np.zeros(xi.shape + xj.shape, xi.dtype)
+        if single:
+            return blocks[0][0]
+        return tuple(tuple(row) for row in blocks)
+
+    return hess

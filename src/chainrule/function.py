@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import _mode
-from ._engine import Node
+from ._engine import Node, run_backward
 from ._tensor import Tensor
 from .errors import BackwardError, FunctionBackwardError
 
@@ -29,6 +29,11 @@ class Function:
     Each call works on a shallow copy of the instance, so one instance can be
     applied many times and each application keeps its own saved arrays.
 
+    Higher order: when ``backward`` is written with NumPy calls and saves only
+    inputs and outputs, it is differentiated again by running it on Tensors.
+    Forward mode: an optional ``jvp(self, *tangents)`` returns the output
+    tangent(s); without it, chainrule transposes ``backward`` (linear in ``dy``).
+
     >>> import numpy as np, chainrule as cr
     >>> class Sigmoid(cr.Function):
     ...     def forward(self, x):
@@ -46,6 +51,7 @@ class Function:
     """
 
     _saved: tuple = ()
+    jvp: Any = None  # optionally: def jvp(self, *tangents) -> output tangent(s)
 
     def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, *inputs)")
@@ -78,22 +84,28 @@ class Function:
         )
         if not parents or not _mode.state.enabled:
             wrapped = tuple(Tensor._make(o, None) for o in outs)
-            return wrapped if multiple else wrapped[0]
-        record = _FunctionRecord(name, len(args), outs)
-        # The context rides in the node's keyword-argument slot, so releasing the node
-        # after backward frees the arrays it saved.
-        if not multiple:
-            return Tensor._make(outs[0], Node(record, raw, ctx, parents, outs[0]))  # type: ignore[arg-type]
-        # Several outputs: one node for the Function, whose output is the bundle of all
-        # of them, and one selector node per output feeding its slot of the bundle.
-        bundle = _Outputs(outs)
-        head = Tensor._make(bundle, Node(record, raw, ctx, parents, bundle))  # type: ignore[arg-type]
-        return tuple(
-            Tensor._make(o, Node(_SELECT, (bundle, k), None, ((0, head),), o))
-            if o.dtype.kind in "fc"
-            else Tensor._make(o, None)
-            for k, o in enumerate(outs)
-        )
+        elif not multiple:
+            record = _FunctionRecord(name, len(args), outs)
+            # The context rides in the node's keyword-argument slot, so releasing the
+            # node after backward frees the arrays it saved.
+            wrapped = (Tensor._make(outs[0], Node(record, raw, ctx, parents, outs[0])),)  # type: ignore[arg-type]
+        else:
+            # Several outputs: one node for the Function, whose output is the bundle of
+            # all of them, and one selector node per output feeding its bundle slot.
+            record = _FunctionRecord(name, len(args), outs)
+            bundle = _Outputs(outs)
+            head = Tensor._make(bundle, Node(record, raw, ctx, parents, bundle))  # type: ignore[arg-type]
+            wrapped = tuple(
+                Tensor._make(o, Node(_SELECT, (bundle, k), None, ((0, head),), o))
+                if o.dtype.kind in "fc"
+                else Tensor._make(o, None)
+                for k, o in enumerate(outs)
+            )
+        if _mode.state.forward and any(
+            isinstance(a, Tensor) and a._tangent is not None for a in args
+        ):
+            _attach_tangents(ctx, name, args, raw, wrapped)
+        return wrapped if multiple else wrapped[0]
 
 
 def _output_array(o: Any, name: str, k: int) -> np.ndarray:
@@ -123,11 +135,18 @@ class _FunctionRecord:
 
     def joint_vjp(self, g: Any, ans: Any, args: Any, ctx: Function, parents: tuple) -> list:
         name = self.name
-        if _mode.state.enabled:  # the engine records rules only under create_graph
-            raise BackwardError(
-                f"{name}.backward cannot be differentiated again yet (create_graph=True); "
-                "express the function with NumPy calls on Tensors instead"
-            )
+        if isinstance(ans, Tensor):
+            # Tensor mode (create_graph, or tangents flowing through backward): run
+            # backward on Tensors so that what it computes is differentiable too.
+            if isinstance(g, _SlotGrads):
+                raise BackwardError(
+                    f"{name}: differentiating a Function with several outputs twice is not "
+                    "supported yet"
+                )
+            live_inputs = [a if isinstance(a, Tensor) else None for a in args]
+            with _live_saved(ctx, name, live_inputs, (ans,)):
+                grads = _call_backward(ctx, name, (g,))
+            return self._checked(grads, parents, keep_tensors=True)
         if isinstance(g, _SlotGrads):
             upstream = tuple(
                 np.zeros(shape, dtype) if gk is None else gk
@@ -135,7 +154,11 @@ class _FunctionRecord:
             )
         else:
             upstream = (g,)
-        grads = ctx.backward(*upstream)
+        return self._checked(ctx.backward(*upstream), parents, keep_tensors=False)
+
+    def _checked(self, grads: Any, parents: tuple, keep_tensors: bool) -> list:
+        """One validated gradient per parent, from what backward returned."""
+        name = self.name
         # A tuple is one gradient per input; so is a list when there are several inputs
         # (for one input, a list is a malformed gradient and is reported as such).
         if not (isinstance(grads, tuple) or (isinstance(grads, list) and self.n_inputs > 1)):
@@ -151,14 +174,15 @@ class _FunctionRecord:
         for i, tensor in parents:
             gi = grads[i]
             if gi is not None:
-                gi = _checked_grad(gi, name, i, tensor)
+                gi = _checked_grad(gi, name, i, tensor, keep_tensors)
             result.append(gi)
         return result
 
 
-def _checked_grad(gi: Any, name: str, i: int, tensor: Tensor) -> np.ndarray:
+def _checked_grad(gi: Any, name: str, i: int, tensor: Tensor, keep_tensors: bool) -> Any:
     if isinstance(gi, Tensor):
-        gi = gi.data
+        checked = _checked_grad(gi.data, name, i, tensor, False)
+        return gi if keep_tensors else checked
     if not isinstance(gi, (np.ndarray, np.generic, float, int)) or isinstance(gi, bool):
         raise FunctionBackwardError(
             f"{name}.backward returned a {type(gi).__name__} as the gradient of input {i}; "
@@ -226,3 +250,113 @@ class _Select:
 
 
 _SELECT = _Select()
+
+
+def _call_backward(ctx: Function, name: str, upstream: tuple) -> Any:
+    try:
+        return ctx.backward(*upstream)
+    except (TypeError, AttributeError) as e:
+        raise BackwardError(
+            f"{name}.backward failed when run on Tensors, which chainrule does to differentiate "
+            f"it again or to derive its forward mode ({type(e).__name__}: {e}). Write backward "
+            "with NumPy calls (np.exp, *, @ ...) on its arguments, or define "
+            f"{name}.jvp(self, *tangents) for forward mode."
+        ) from e
+
+
+class _live_saved:
+    """Within the block, ``ctx.saved_tensors`` holds Tensors for the saved inputs and
+    outputs, so that backward's result depends on them; any other saved float array
+    would be silently treated as a constant, so it is refused."""
+
+    def __init__(self, ctx: Function, name: str, inputs: list, outputs: tuple) -> None:
+        self.ctx, self.name, self.inputs, self.outputs = ctx, name, inputs, outputs
+
+    def __enter__(self) -> None:
+        live = []
+        for k, a in enumerate(self.ctx._saved):
+            live.append(self._live(a, k))
+        self.original = self.ctx._saved
+        self.ctx._saved = tuple(live)
+
+    def _live(self, a: Any, k: int) -> Any:
+        for t in (*self.inputs, *self.outputs):
+            if t is not None and a is t.data:
+                return t
+        if isinstance(a, np.ndarray) and a.dtype.kind in "fc":
+            raise BackwardError(
+                f"{self.name} saved an array (saved_tensors[{k}]) that is neither one of its "
+                "inputs nor its output, so its backward cannot be differentiated again: the "
+                "result would silently treat that array as a constant. Save inputs and outputs "
+                "and recompute intermediates from them in backward."
+            )
+        return a
+
+    def __exit__(self, *exc: object) -> None:
+        self.ctx._saved = self.original
+
+
+def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs: tuple) -> None:
+    """Forward mode through a Function: its jvp, or its backward transposed."""
+    tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
+    floats = [o for o in outputs if o.dtype.kind in "fc"]
+    record = any(o.requires_grad for o in outputs)
+    with _mode.forward_mode(False):
+        if ctx.jvp is not None:
+            filled = [
+                (t.data if isinstance(t, Tensor) else t)
+                if t is not None
+                else (np.zeros_like(r) if isinstance(a, Tensor) else None)
+                for t, r, a in zip(tangents, raw, args, strict=True)
+            ]
+            result = ctx.jvp(*filled)
+            out_tangents = list(result) if isinstance(result, tuple) else [result]
+        else:
+            out_tangents = _transposed_backward(ctx, name, args, floats, tangents, record)
+    if len(out_tangents) != len(floats):
+        raise FunctionBackwardError(
+            f"{name}.jvp returned {len(out_tangents)} tangent(s) for {len(floats)} output(s)",
+            function=name,
+        )
+    for o, t in zip(floats, out_tangents, strict=True):
+        if t is None:
+            continue
+        if np.shape(t) != o.shape:
+            raise FunctionBackwardError(
+                f"{name}: the output tangent has shape {np.shape(t)}, the output {o.shape}",
+                function=name,
+            )
+        o._tangent = t if record or not isinstance(t, Tensor) else t.data
+        if o._node is not None:
+            o._node.out_tangent = o._tangent
+
+
+def _transposed_backward(
+    ctx: Function, name: str, args: tuple, outputs: list, tangents: list, record: bool
+) -> list:
+    """J t from backward, which computes J^T dy: J t is the gradient of <backward(dy), t>
+    with respect to dy (any dy will do, backward being linear in it)."""
+    dys = [Tensor._make(np.zeros(o.shape, o.dtype), None).requires_grad_() for o in outputs]
+    with _mode.enable_grad():
+        live_inputs = [a if isinstance(a, Tensor) else None for a in args]
+        if record:  # the tangent must be differentiable with respect to the inputs
+            with _live_saved(ctx, name, live_inputs, tuple(outputs)):
+                grads = _call_backward(ctx, name, tuple(dys))
+        else:
+            grads = _call_backward(ctx, name, tuple(dys))
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        total: Any = None
+        for gi, t in zip(grads, tangents, strict=False):
+            if gi is None or t is None:
+                continue
+            term = np.sum(gi * t)
+            total = term if total is None else total + term
+        if not isinstance(total, Tensor) or not total.requires_grad:
+            return [np.zeros(o.shape, o.dtype) for o in outputs]
+        head = np.ones(()) if not record else Tensor._make(np.ones(()), None)
+        found = run_backward(total, head, True, record, inputs=dys)
+    assert found is not None
+    return [
+        np.zeros(o.shape, o.dtype) if f is None else f for f, o in zip(found, outputs, strict=True)
+    ]

@@ -60,9 +60,7 @@ def _flatten(tree: Any) -> tuple[list, Callable[[list], Any]]:
 
 # ------------------------------------------------------------------ inputs
 def _float_array(x: Any, where: str) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind in "iub" and isinstance(x, (int, float)) and not isinstance(x, bool):
-        arr = arr.astype(np.float64)  # a Python number is a float64 scalar
+    arr = np.asarray(x)  # a Python float is a float64 scalar; a Python int is refused
     if arr.dtype.kind == "c":
         raise TypeError(
             f"{where} is complex ({arr.dtype}); chainrule differentiates real inputs only"

@@ -45,10 +45,9 @@ def test_every_numpy_ufunc_records_is_constant_or_is_refused_by_name(ufunc):
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda x: np.sort(x), "np.sort"),
-        (lambda x: np.median(x), "np.median"),
-        (lambda x: np.linalg.det(np.outer(x, x)), "np.linalg.det"),
-        (lambda x: np.cumprod(x), "np.cumprod"),
+        (lambda x: np.gradient(x), "np.gradient"),
+        (lambda x: np.unwrap(x), "np.unwrap"),
+        (lambda x: np.linalg.eig(np.outer(x, x)), "np.linalg.eig"),
         (lambda x: np.multiply.outer(x, x), "np.multiply.outer"),
         (lambda x: np.modf(x), "np.modf"),
         (lambda x: np.pad(x, 1, mode="reflect"), "np.pad"),

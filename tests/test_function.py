@@ -249,7 +249,9 @@ def test_second_order_through_a_multi_output_function_names_it():
     x = cr.tensor([1.0], requires_grad=True)
     y = cr.tensor([2.0], requires_grad=True)
     p, _ = MulAdd()(x, y)
-    with pytest.raises(cr.BackwardError, match=r"MulAdd: differentiating a Function with several outputs twice"):
+    with pytest.raises(
+        cr.BackwardError, match=r"MulAdd: differentiating a Function with several outputs twice"
+    ):
         p.backward(create_graph=True)
 
 

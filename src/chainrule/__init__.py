@@ -28,10 +28,19 @@ from .activations import (
 from .errors import BackwardError, FunctionBackwardError, GradcheckError
 from .function import Function
 from .gradcheck import gradcheck
-from .ops import elementwise, indexing, linalg, nondiff, reductions, shape, special  # registers
+from .ops import (  # registers the rules
+    composites,
+    elementwise,
+    indexing,
+    linalg,
+    nondiff,
+    reductions,
+    shape,
+    special,
+)
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
-del elementwise, indexing, linalg, nondiff, reductions, shape, special
+del composites, elementwise, indexing, linalg, nondiff, reductions, shape, special
 
 __version__ = "0.1.0"
 

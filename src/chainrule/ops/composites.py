@@ -1,0 +1,461 @@
+"""NumPy functions built from other primitives: their gradients, JVPs and higher
+derivatives come from those primitives' rules, with nothing new to get wrong.
+
+Sorting, medians and quantiles select entries (a permutation found on the data,
+then indexing); the nan-reductions mask NaNs out; convolutions scatter an outer
+product onto its anti-diagonals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _tensor
+from ._args import axis_index, normalize_axes, reject
+from ._registry import FUNCTION_RULES, defprim, implements
+from .indexing import SCATTER, getitem, take_along_axis
+
+
+def _data(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, _tensor.Tensor) else np.asarray(x)
+
+
+def _rules(f: Any) -> Any:
+    return FUNCTION_RULES[f]
+
+
+# ----------------------------------------------------------------- sorting
+@implements(np.sort)
+def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, **kw: Any) -> Any:
+    reject(np.sort, {"order": order, **kw})
+    if axis is None:
+        a, axis = np.ravel(a), 0
+    order_ = np.argsort(_data(a), axis=axis, kind=kind)
+    return take_along_axis(a, order_, axis=axis)
+
+
+def _sorted_along(a: Any, axis: Any) -> tuple[Any, int]:
+    if axis is None:
+        return sort(np.ravel(a), axis=0), 0
+    axis = axis_index(axis, np.ndim(a))
+    return sort(a, axis=axis), axis
+
+
+def _quantile(a: Any, q: Any, axis: Any, keepdims: bool, method: str, name: str) -> Any:
+    if method != "linear":
+        raise TypeError(
+            f"chainrule has no derivative rule for {name}(method={method!r}); only 'linear'"
+        )
+    q = np.asarray(q, dtype=np.float64)
+    if np.any((q < 0) | (q > 1)):
+        raise ValueError(f"{name}: quantiles must be in the range [0, 1] (percentiles in [0, 100])")
+    s, ax = _sorted_along(a, axis)
+    n = np.shape(s)[ax]
+    pos = q * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    moved = np.moveaxis(s, ax, 0)  # (n, ...)
+    below, above = getitem(moved, (lo,)), getitem(moved, (hi,))
+    extra = (1,) * (np.ndim(moved) - 1)
+    w = frac.reshape(frac.shape + extra).astype(np.result_type(_data(a), np.float16))
+    out = below * (1 - w) + above * w  # (q..., rest...)
+    if keepdims:
+        axes = normalize_axes(axis, np.ndim(a))
+        rest = list(np.shape(a))
+        for k in axes:
+            rest[k] = 1
+        out = np.reshape(out, q.shape + tuple(rest))
+    return out
+
+
+@implements(np.quantile)
+def quantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    **kw: Any,
+) -> Any:
+    reject(np.quantile, {"out": out, **kw})
+    return _quantile(a, q, axis, keepdims, method, "np.quantile")
+
+
+@implements(np.percentile)
+def percentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    **kw: Any,
+) -> Any:
+    reject(np.percentile, {"out": out, **kw})
+    return _quantile(a, np.asarray(q, np.float64) / 100, axis, keepdims, method, "np.percentile")
+
+
+@implements(np.median)
+def median(
+    a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False
+) -> Any:
+    reject(np.median, {"out": out})
+    return _quantile(a, 0.5, axis, keepdims, "linear", "np.median")
+
+
+# --------------------------------------------------------------- cumprod
+def _cumprod_weights(x: Any, axis: int) -> Any:
+    """W[..., i, k] = prod_{j <= k, j != i} x_j along ``axis`` (moved last): exact at zeros."""
+    xm = np.moveaxis(x, axis, -1)
+    n = np.shape(xm)[-1]
+    eye = np.eye(n, dtype=bool)
+    # row i holds x with x_i replaced by 1
+    rows = np.where(eye, 1.0, np.expand_dims(xm, -2))
+    return np.cumprod(rows, axis=-1) * np.triu(np.ones((n, n)))  # keep k >= i
+
+
+def _cumprod_vjp(g: Any, ans: Any, x: Any, axis: Any = None) -> Any:
+    if axis is None:
+        return np.reshape(_cumprod_vjp(g, ans, np.ravel(x), 0), np.shape(x))
+    if isinstance(x, _tensor.Tensor) and np.any(x.data == 0):
+        raise NotImplementedError(
+            "second derivatives of np.cumprod at an input containing zeros are not supported"
+        )
+    weights = _cumprod_weights(x, axis)  # (..., i, k)
+    gm = np.expand_dims(np.moveaxis(g, axis, -1), -2)  # (..., 1, k)
+    return np.moveaxis(np.sum(weights * gm, axis=-1), -1, axis)
+
+
+def _cumprod_jvp(tangents: Any, ans: Any, x: Any, axis: Any = None) -> Any:
+    if axis is None:
+        return _cumprod_jvp([np.ravel(tangents[0])], ans, np.ravel(x), 0)
+    weights = _cumprod_weights(x, axis)  # (..., i, k)
+    tm = np.expand_dims(np.moveaxis(tangents[0], axis, -1), -1)  # (..., i, 1)
+    return np.moveaxis(np.sum(weights * tm, axis=-2), -1, axis)
+
+
+CUMPROD = defprim("cumprod", np.cumprod, _cumprod_vjp, jvp=_cumprod_jvp)
+
+
+@implements(np.cumprod)
+def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    reject(np.cumprod, {"out": out})
+    if dtype is not None:
+        a = a.astype(dtype)
+    return _tensor.apply(
+        CUMPROD, (a,), {"axis": None if axis is None else axis_index(axis, np.ndim(a))}
+    )
+
+
+# ---------------------------------------------------------- differences
+@implements(np.diff)
+def diff(
+    a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append: Any = np._NoValue
+) -> Any:
+    axis = axis_index(axis, np.ndim(a))
+    parts = []
+    if prepend is not np._NoValue:
+        parts.append(np.broadcast_to(prepend, _edge_shape(a, axis, prepend)))
+    parts.append(a)
+    if append is not np._NoValue:
+        parts.append(np.broadcast_to(append, _edge_shape(a, axis, append)))
+    if len(parts) > 1:
+        a = np.concatenate(parts, axis=axis)
+    for _ in range(n):
+        head = (slice(None),) * axis
+        a = getitem(a, (*head, slice(1, None))) - getitem(a, (*head, slice(None, -1)))
+    return a
+
+
+def _edge_shape(a: Any, axis: int, value: Any) -> tuple:
+    shape = list(np.shape(a))
+    shape[axis] = np.shape(value)[axis] if np.ndim(value) == len(shape) else 1
+    return tuple(shape)
+
+
+@implements(np.ediff1d)
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
+    flat = np.ravel(ary)
+    d = getitem(flat, slice(1, None)) - getitem(flat, slice(None, -1))
+    dtype = _data(ary).dtype  # NumPy casts to_begin/to_end to the array's dtype
+    parts = [np.ravel(np.asarray(p, dtype)) for p in (to_begin,) if p is not None] + [d]
+    parts += [np.ravel(np.asarray(p, dtype)) for p in (to_end,) if p is not None]
+    return np.concatenate(parts) if len(parts) > 1 else d
+
+
+# ---------------------------------------------------------- interpolation
+@implements(np.interp)
+def interp(
+    x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None
+) -> Any:
+    reject(np.interp, {"period": period})
+    xd, xpd = _data(x), _data(xp)
+    if xpd.ndim != 1 or np.ndim(fp) != 1 or len(xpd) != np.shape(fp)[0]:
+        raise ValueError("np.interp: xp and fp must be 1-D sequences of the same length")
+    hi = np.clip(np.searchsorted(xpd, xd, side="right"), 1, len(xpd) - 1)
+    lo = hi - 1
+    x0, x1 = getitem(xp, lo), getitem(xp, hi)
+    y0, y1 = getitem(fp, lo), getitem(fp, hi)
+    t = (x - x0) / (x1 - x0)
+    inside = y0 + t * (y1 - y0)
+    below = getitem(fp, 0) if left is None else left
+    above = getitem(fp, -1) if right is None else right
+    result = np.where(xd < xpd[0], below, np.where(xd > xpd[-1], above, inside))
+    return result
+
+
+# ------------------------------------------------------------ convolution
+def _full_convolution(a: Any, v: Any) -> Any:
+    n, m = np.shape(a)[0], np.shape(v)[0]
+    products = np.multiply(np.reshape(a, (-1, 1)), np.reshape(v, (1, -1)))  # (n, m)
+    diagonal = (np.arange(n)[:, None] + np.arange(m)[None, :]).ravel()  # out index i + j
+    return _tensor.call(SCATTER, np.ravel(products), diagonal, (n + m - 1,))
+
+
+def _mode_slice(full: Any, n: int, m: int, mode: str) -> Any:
+    if mode == "full":
+        return full
+    if mode == "same":
+        size = max(n, m)
+        start = (n + m - 1 - size) // 2
+        return getitem(full, slice(start, start + size))
+    if mode == "valid":
+        size = max(n, m) - min(n, m) + 1
+        start = min(n, m) - 1
+        return getitem(full, slice(start, start + size))
+    raise ValueError(f"mode must be 'full', 'same' or 'valid', got {mode!r}")
+
+
+@implements(np.convolve)
+def convolve(a: Any, v: Any, mode: str = "full") -> Any:
+    n, m = np.size(a), np.size(v)
+    if n == 0 or m == 0:
+        raise ValueError("np.convolve: a and v must not be empty")
+    return _mode_slice(_full_convolution(np.ravel(a), np.ravel(v)), n, m, mode)
+
+
+@implements(np.correlate)
+def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+    # correlate(a, v)[k] = sum_n a[n + k] v[n]: a convolution with v reversed.
+    n, m = np.size(a), np.size(v)
+    full = _full_convolution(np.ravel(a), getitem(np.ravel(v), slice(None, None, -1)))
+    return _mode_slice(full, n, m, mode)
+
+
+# -------------------------------------------------------- nan-reductions
+def _without_nan(a: Any, fill: float) -> Any:
+    return np.where(np.isnan(_data(a)), fill, a)
+
+
+def _count(a: Any, axis: Any, keepdims: bool) -> Any:
+    """Non-NaN entries, in a's float dtype so float32 stays float32."""
+    dtype = np.result_type(_data(a), np.float16)
+    return np.sum(~np.isnan(_data(a)), axis=axis, keepdims=keepdims).astype(dtype)
+
+
+@implements(np.nansum)
+def nansum(
+    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+) -> Any:
+    reject(np.nansum, {"out": out, **kw})
+    return np.sum(_without_nan(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+@implements(np.nanprod)
+def nanprod(
+    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+) -> Any:
+    reject(np.nanprod, {"out": out, **kw})
+    return np.prod(_without_nan(a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+@implements(np.nanmean)
+def nanmean(
+    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+) -> Any:
+    reject(np.nanmean, {"out": out, **kw})
+    return nansum(a, axis=axis, dtype=dtype, keepdims=keepdims) / _count(a, axis, keepdims)
+
+
+@implements(np.nanvar)
+def nanvar(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: bool = False,
+    **kw: Any,
+) -> Any:
+    reject(np.nanvar, {"out": out, **kw})
+    centered = _without_nan(a - nanmean(a, axis=axis, keepdims=True), 0.0)
+    total = np.sum(centered * centered, axis=axis, keepdims=keepdims)
+    return total / (_count(a, axis, keepdims) - ddof)
+
+
+@implements(np.nanstd)
+def nanstd(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: bool = False,
+    **kw: Any,
+) -> Any:
+    reject(np.nanstd, {"out": out, **kw})
+    return np.sqrt(nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+@implements(np.nanmax)
+def nanmax(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+    reject(np.nanmax, {"out": out, **kw})
+    return np.max(_without_nan(a, -np.inf), axis=axis, keepdims=keepdims)
+
+
+@implements(np.nanmin)
+def nanmin(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+    reject(np.nanmin, {"out": out, **kw})
+    return np.min(_without_nan(a, np.inf), axis=axis, keepdims=keepdims)
+
+
+@implements(np.nancumsum)
+def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    reject(np.nancumsum, {"out": out})
+    return np.cumsum(_without_nan(a, 0.0), axis=axis, dtype=dtype)
+
+
+@implements(np.nancumprod)
+def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    reject(np.nancumprod, {"out": out})
+    return np.cumprod(_without_nan(a, 1.0), axis=axis, dtype=dtype)
+
+
+@implements(np.nanmedian)
+def nanmedian(
+    a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False
+) -> Any:
+    reject(np.nanmedian, {"out": out})
+    if np.any(np.isnan(_data(a))):
+        raise TypeError("chainrule has no derivative rule for np.nanmedian with NaNs present yet")
+    return median(a, axis=axis, keepdims=keepdims)
+
+
+# ------------------------------------------------------ matrices and grids
+@implements(np.triu)
+def triu(m: Any, k: int = 0) -> Any:
+    rows, cols = np.shape(m)[-2:]
+    return np.where(~np.tri(rows, cols, k - 1, dtype=bool), m, 0.0)
+
+
+@implements(np.tril)
+def tril(m: Any, k: int = 0) -> Any:
+    rows, cols = np.shape(m)[-2:]
+    return np.where(np.tri(rows, cols, k, dtype=bool), m, 0.0)
+
+
+@implements(np.diag)
+def diag(v: Any, k: int = 0) -> Any:
+    if np.ndim(v) == 2:
+        return np.diagonal(v, offset=k)
+    if np.ndim(v) != 1:
+        raise ValueError("np.diag: input must be 1-D or 2-D")
+    n = np.shape(v)[0]
+    size = n + abs(k)
+    i = np.arange(n)
+    index = (i + max(-k, 0), i + max(k, 0))
+    return _tensor.call(SCATTER, v, index, (size, size))
+
+
+@implements(np.diagflat)
+def diagflat(v: Any, k: int = 0) -> Any:
+    return diag(np.ravel(v), k)
+
+
+@implements(np.kron)
+def kron(a: Any, b: Any) -> Any:
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    # a[i, j] * b[k, l] placed at (i*K + k, j*L + l): interleave the axes, then merge pairs.
+    a2 = np.reshape(a, tuple(v for s in sa for v in (s, 1)))
+    b2 = np.reshape(b, tuple(v for s in sb for v in (1, s)))
+    return np.reshape(a2 * b2, tuple(x * y for x, y in zip(sa, sb, strict=True)))
+
+
+@implements(np.meshgrid)
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> Any:
+    if indexing not in ("xy", "ij"):
+        raise ValueError("np.meshgrid: indexing must be 'xy' or 'ij'")
+    ndim = len(xi)
+    shapes = [np.size(x) for x in xi]
+    out = []
+    for k, x in enumerate(xi):
+        shape = [1] * ndim
+        shape[k] = shapes[k]
+        if indexing == "xy" and ndim > 1 and k < 2:
+            shape[0], shape[1] = shape[1], shape[0]
+        out.append(np.reshape(x, tuple(shape)))
+    if indexing == "xy" and ndim > 1:
+        shapes[0], shapes[1] = shapes[1], shapes[0]
+    if sparse:
+        return tuple(out)
+    return tuple(np.broadcast_to(o, tuple(shapes)) for o in out)
+
+
+# ----------------------------------------------------------- small helpers
+@implements(np.vdot)
+def vdot(a: Any, b: Any) -> Any:
+    return np.sum(np.ravel(a) * np.ravel(b))
+
+
+@implements(np.ptp)
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    reject(np.ptp, {"out": out})
+    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
+
+
+@implements(np.average)
+def average(
+    a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *, keepdims: bool = False
+) -> Any:
+    if weights is None:
+        avg = np.mean(a, axis=axis, keepdims=keepdims)
+        scale = np.asarray(np.size(_data(a)) / np.size(_data(avg)), dtype=np.float64)
+    else:
+        if np.shape(weights) != np.shape(a):
+            if axis is None or np.ndim(weights) != 1:
+                raise ValueError("np.average: weights must have a's shape, or be 1-D along axis")
+            shape = [1] * np.ndim(a)
+            shape[axis_index(axis, np.ndim(a))] = np.size(weights)
+            weights = np.reshape(weights, tuple(shape))
+        scale = np.sum(np.broadcast_to(weights, np.shape(a)), axis=axis, keepdims=keepdims)
+        avg = np.sum(a * weights, axis=axis, keepdims=keepdims) / scale
+    return (avg, scale) if returned else avg
+
+
+@implements(np.sinc)
+def sinc(x: Any) -> Any:
+    y = np.pi * np.where(_data(x) == 0, 1e-20, x)
+    return np.where(_data(x) == 0, 1.0, np.sin(y) / y)
+
+
+@implements(np.cross)
+def cross(
+    a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None
+) -> Any:
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1)
+    if np.shape(a)[-1] != 3 or np.shape(b)[-1] != 3:
+        raise TypeError("chainrule's np.cross supports 3-vectors only")
+    a0, a1, a2 = (getitem(a, (Ellipsis, i)) for i in range(3))
+    b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
+    c = np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return np.moveaxis(c, -1, axisc)

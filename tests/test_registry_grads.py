@@ -35,6 +35,8 @@ def NZ(*shape):
 
 
 CASES: list = []
+# Distinct entries (no ties) and distinct singular values, for sorting and norms.
+DISTINCT = np.array([[0.3, -1.2, 2.0, 0.9], [1.7, 0.1, -0.4, -2.3], [0.8, 1.1, -1.6, 0.15]])
 
 
 def case(target, f, *args, label=""):
@@ -241,6 +243,99 @@ case(np.linalg.solve, np.linalg.solve, well_conditioned(2, 3, 3), U(2, 3, 1), la
 case(np.linalg.inv, np.linalg.inv, well_conditioned(3, 3))
 case(np.linalg.inv, np.linalg.inv, well_conditioned(2, 3, 3), label="batched")
 
+case(np.linalg.det, np.linalg.det, well_conditioned(3, 3))
+case(np.linalg.det, np.linalg.det, well_conditioned(2, 2, 2), label="batched")
+case(np.linalg.slogdet, lambda a: np.linalg.slogdet(a)[1], U(3, 3) - 4 * np.eye(3))
+case(
+    np.linalg.cholesky,
+    lambda x: np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + 3 * np.eye(3)),
+    U(3, 3),
+)
+case(
+    np.linalg.cholesky,
+    lambda x: np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + 3 * np.eye(3), upper=True),
+    U(2, 3, 3),
+    label="batched-upper",
+)
+case(np.linalg.eigvalsh, lambda x: np.linalg.eigvalsh(x + np.swapaxes(x, -1, -2)), U(3, 3))
+case(np.linalg.eigh, lambda x: np.linalg.eigh(x + x.T)[0], U(3, 3), label="values")
+case(np.linalg.eigh, lambda x: np.linalg.eigh(x + x.T)[1] ** 2, U(3, 3), label="vectors")
+case(
+    np.linalg.eigh,
+    lambda x: np.linalg.eigh(x + np.swapaxes(x, -1, -2), UPLO="U")[1] ** 2,
+    U(2, 3, 3),
+    label="batched-U",
+)
+for shape in [(3, 3), (4, 3), (3, 4), (2, 4, 3)]:
+    case(
+        np.linalg.svd,
+        lambda x: np.linalg.svd(x, compute_uv=False),
+        U(*shape),
+        label=f"values{shape}",
+    )
+    case(
+        np.linalg.svd,
+        lambda x: np.linalg.svd(x, full_matrices=False)[0] ** 2,
+        U(*shape),
+        label=f"u{shape}",
+    )
+    case(
+        np.linalg.svd,
+        lambda x: np.linalg.svd(x, full_matrices=False)[2] ** 2,
+        U(*shape),
+        label=f"vh{shape}",
+    )
+    case(
+        np.linalg.svd,
+        lambda x: np.matmul(
+            np.linalg.svd(x, full_matrices=False)[0], np.linalg.svd(x, full_matrices=False)[2]
+        ),
+        U(*shape),
+        label=f"u@vh{shape}",
+    )
+if hasattr(np.linalg, "svdvals"):
+    case(np.linalg.svdvals, np.linalg.svdvals, U(3, 2))
+for shape in [(3, 3), (4, 3), (2, 4, 2)]:
+    case(np.linalg.qr, lambda x: np.linalg.qr(x)[0], U(*shape), label=f"q{shape}")
+    case(np.linalg.qr, lambda x: np.linalg.qr(x)[1], U(*shape), label=f"r{shape}")
+case(np.linalg.qr, lambda x: np.linalg.qr(x, mode="r"), U(4, 3), label="mode-r")
+for ord_ in (None, 1, 2, np.inf, -np.inf, 3, 0.5):
+    case(
+        np.linalg.norm,
+        lambda x, o=ord_: np.linalg.norm(x, ord=o, axis=-1),
+        U(2, 4),
+        label=f"vector-{ord_}",
+    )
+for ord_ in (None, "fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf):
+    case(
+        np.linalg.norm, lambda x, o=ord_: np.linalg.norm(x, ord=o), DISTINCT, label=f"matrix-{ord_}"
+    )
+case(np.linalg.norm, np.linalg.norm, U(2, 3, 2), label="flat")
+case(
+    np.linalg.norm,
+    lambda x: np.linalg.norm(x, ord="fro", axis=(0, 2), keepdims=True),
+    U(2, 3, 2),
+    label="axes-keepdims",
+)
+case(
+    np.linalg.norm,
+    lambda x: np.linalg.norm(x, ord="nuc", axis=(2, 0)),
+    U(3, 2, 4),
+    label="nuc-axes",
+)
+for shape in [(3, 3), (4, 3), (3, 4)]:
+    case(np.linalg.pinv, np.linalg.pinv, U(*shape), label=str(shape))
+for n in (3, -2, 0):
+    case(
+        np.linalg.matrix_power,
+        lambda x, k=n: np.linalg.matrix_power(x, k),
+        well_conditioned(3, 3),
+        label=f"n={n}",
+    )
+case(np.linalg.multi_dot, lambda a, b, c: np.linalg.multi_dot([a, b, c]), U(2, 3), U(3, 4), U(4))
+case(np.linalg.lstsq, lambda a, b: np.linalg.lstsq(a, b)[0], U(5, 3), U(5, 2))
+case(np.linalg.lstsq, lambda a, b: np.linalg.lstsq(a, b)[1], U(5, 3), U(5, 2), label="residuals")
+
 # ------------------------------------------------------------------- shapes
 case(np.reshape, lambda x: np.reshape(x, (3, 2)), U(2, 3))
 case(np.reshape, lambda x: x.reshape(-1), U(2, 3), label="method")
@@ -292,7 +387,6 @@ case("identity", lambda x: _tensor.call(IDENTITY, x) * 2, U(2, 3))
 case(_dispatch.astype, lambda x: x.astype(np.float64), U(2, 3))
 
 # ------------------------------------------------------------- composites
-DISTINCT = np.array([[0.3, -1.2, 2.0, 0.9], [1.7, 0.1, -0.4, -2.2], [0.8, 1.1, -1.6, 0.05]])
 case(np.sort, np.sort, DISTINCT)
 case(np.sort, lambda x: np.sort(x, axis=0), DISTINCT, label="axis0")
 case(np.sort, lambda x: np.sort(x, axis=None), DISTINCT, label="flat")

@@ -30,6 +30,7 @@ from .function import Function
 from .gradcheck import gradcheck
 from .ops import (  # registers the rules
     composites,
+    decompositions,
     elementwise,
     indexing,
     linalg,
@@ -40,7 +41,7 @@ from .ops import (  # registers the rules
 )
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
-del composites, elementwise, indexing, linalg, nondiff, reductions, shape, special
+del composites, decompositions, elementwise, indexing, linalg, nondiff, reductions, shape, special
 
 __version__ = "0.1.0"
 

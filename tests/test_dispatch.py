@@ -158,3 +158,26 @@ def test_hypot_and_arctan2_at_the_origin_have_zero_gradient():
     (np.hypot(x, y) + np.arctan2(y, x)).sum().backward()
     np.testing.assert_allclose(x.grad, [0.0, 0.6 - 4 / 25])
     np.testing.assert_allclose(y.grad, [0.0, 0.8 + 3 / 25])
+
+
+def test_importing_chainrule_does_not_import_scipy():
+    import subprocess
+    import sys
+
+    code = "import sys, chainrule; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False"
+
+
+def test_scipy_parameter_gradients_raise_and_python_level_functions_refuse_tensors():
+    sp = pytest.importorskip("scipy.special")
+    v = cr.tensor(1.5, requires_grad=True)
+    with pytest.raises(
+        NotImplementedError,
+        match=r"scipy\.special\.jv: no derivative rule with respect to the order v",
+    ):
+        sp.jv(v, np.array(2.0)).backward()
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="detach"):
+        sp.logsumexp(x)  # a Python function: it converts its input, which must not pass silently
+    np.testing.assert_allclose(cr.grad(lambda t: sp.gammaln(t))(3.0), sp.digamma(3.0))

@@ -481,6 +481,64 @@ for axis, keepdims in [(None, False), (0, False), (1, True)]:
 case(cr.softmax, cr.softmax, U(), label="0-d")
 
 
+# --------------------------------------------------- scipy.special (optional)
+try:
+    import scipy.special as sp
+except ImportError:  # SciPy is an optional extra
+    sp = None
+if sp is not None:
+    from chainrule.ops.scipy_special import POLYGAMMA
+
+    def In(lo, hi):
+        return lambda *shape: U(*shape, lo=lo, hi=hi)
+
+    SCIPY_UNARY = {
+        "erf": U,
+        "erfc": U,
+        "erfinv": In(-0.9, 0.9),
+        "erfcinv": In(0.1, 1.9),
+        "erfcx": U,
+        "dawsn": U,
+        "gammaln": P,
+        "digamma": P,
+        "psi": P,
+        "gamma": P,
+        "rgamma": P,
+        "expit": U,
+        "log_expit": U,
+        "logit": In(0.1, 0.9),
+        "ndtr": U,
+        "log_ndtr": U,
+        "ndtri": In(0.1, 0.9),
+        "entr": P,
+        "i0": U,
+        "i1": U,
+        "i0e": NZ,
+        "i1e": NZ,
+        "j0": U,
+        "j1": U,
+        "y0": P,
+        "y1": P,
+        "expi": P,
+        "exp1": P,
+        "spence": P,
+    }
+    for name, sample in SCIPY_UNARY.items():
+        ufunc = getattr(sp, name)
+        for shape in [(), (4,)]:
+            case(ufunc, ufunc, sample(*shape), label=str(shape))
+    for name in ("beta", "betaln", "rel_entr", "kl_div"):
+        case(getattr(sp, name), getattr(sp, name), P(2, 3), P(3))
+    for name in ("xlogy", "xlog1py"):
+        case(getattr(sp, name), getattr(sp, name), U(2, 3), P(3))
+    for ufunc in (sp.jv, sp.yv, sp.iv, sp.kv):
+        case(ufunc, lambda x, f=ufunc: f(1.5, x), P(4))
+    for ufunc in (sp.gammainc, sp.gammaincc):
+        case(ufunc, lambda x, f=ufunc: f(2.5, x), P(4))
+    case(sp.i1, sp.i1, np.array([0.0, 0.7]), label="at-zero")
+    case("scipy.special.polygamma", lambda x: _tensor.call(POLYGAMMA, x, 2), P(3))
+
+
 @pytest.mark.parametrize("target, f, args", CASES)
 def test_gradient_matches_finite_differences(target, f, args):
     check_grads(f, *args)

@@ -9,6 +9,7 @@ detached result.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,11 @@ _UFUNC_METHODS: dict[tuple[Any, str], Any] = {
 def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
     """``Tensor.__array_ufunc__``: route a ufunc call on Tensors to its primitive."""
     prim = reg.UFUNC_RULES.get(ufunc)
+    if prim is None and "scipy.special" in sys.modules:
+        # SciPy's rules are registered the first time one of its ufuncs meets a Tensor.
+        from .ops import scipy_special  # noqa: F401
+
+        prim = reg.UFUNC_RULES.get(ufunc)
     if prim is not None and method == "__call__" and not kwargs:
         if len(inputs) == 1:  # the one input is this Tensor
             return _tensor.apply1(prim, inputs[0])

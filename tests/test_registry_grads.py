@@ -386,6 +386,82 @@ case(np.copy, np.copy, U(2, 3))
 case("identity", lambda x: _tensor.call(IDENTITY, x) * 2, U(2, 3))
 case(_dispatch.astype, lambda x: x.astype(np.float64), U(2, 3))
 
+# ------------------------------------------------ complex values and np.fft
+# Real inputs and real outputs through complex intermediates, so the same
+# float64 finite differences check the complex rules.
+W5 = np.linspace(0.5, 2.5, 5)
+case(np.real, lambda x: np.real(x * (1 - 2j)) * np.imag(np.exp(1j * x)), U(4))
+case(np.imag, lambda x: np.imag(x * (0.5 + 1j) + x**2), U(4))
+case(np.angle, lambda x, y: np.angle(x + 1j * y), NZ(4), NZ(4))
+case(np.angle, lambda x: np.angle(x * (1 + 1j), deg=True), NZ(3), label="deg")
+case(np.conjugate, lambda x: np.real(np.conj(x * (2 + 1j)) * (1 + 3j)), U(4), label="complex")
+case(np.absolute, lambda x, y: np.abs(x + 1j * y), NZ(2, 3), NZ(3), label="complex")
+case(np.multiply, lambda x, y: np.abs((x + 1j) * (y - 2j)) ** 2, U(3), U(3), label="complex")
+case(np.divide, lambda x, y: np.real((x + 1j) / (y + 2j)), U(3), U(3), label="complex")
+case(np.exp, lambda x: np.imag(np.exp(x * 1j) * np.log(x + 1j)), U(4), label="complex")
+case(
+    np.matmul,
+    lambda a, b: np.abs((a + 1j * b) @ (b - 0.5j * a).T),
+    U(2, 3),
+    U(2, 3),
+    label="complex",
+)
+case(
+    np.einsum,
+    lambda a, b: np.real(np.einsum("ij,jk->ik", a * 1j + b, b.T)),
+    U(2, 3),
+    U(2, 3),
+    label="complex",
+)
+case(
+    np.sum,
+    lambda x: np.abs(np.sum(x * np.exp(1j * W5[:4, None]), axis=0)),
+    U(4, 2),
+    label="complex",
+)
+case(np.fft.fft, lambda x: np.abs(np.fft.fft(x)) ** 2 * W5, U(5))
+case(np.fft.fft, lambda x: np.real(np.fft.fft(x, n=7, norm="ortho")), U(5), label="pad-ortho")
+case(
+    np.fft.fft,
+    lambda x: np.imag(np.fft.fft(x, n=3, axis=0, norm="forward")),
+    U(5, 2),
+    label="crop-forward",
+)
+case(np.fft.ifft, lambda x, y: np.abs(np.fft.ifft(x + 1j * y)), U(5), U(5))
+case(np.fft.fft2, lambda x: np.abs(np.fft.fft2(x)), U(3, 4))
+case(np.fft.ifft2, lambda x: np.real(np.fft.ifft2(x * (1 + 1j), s=(4, 4))), U(3, 4))
+case(np.fft.fftn, lambda x: np.abs(np.fft.fftn(x, axes=(0, 2))), U(2, 3, 3))
+case(np.fft.ifftn, lambda x: np.imag(np.fft.ifftn(x * 1j + x**2)), U(3, 2))
+case(np.fft.rfft, lambda x: np.abs(np.fft.rfft(x)), U(6))
+case(
+    np.fft.rfft,
+    lambda x: (
+        np.real(np.fft.rfft(x, n=5, norm="ortho")) + np.imag(np.fft.rfft(x, n=5, norm="ortho"))
+    ),
+    U(6),
+    label="odd-ortho",
+)
+case(np.fft.rfft2, lambda x: np.abs(np.fft.rfft2(x)), U(3, 4))
+case(np.fft.rfftn, lambda x: np.abs(np.fft.rfftn(x, norm="forward")), U(2, 3, 4))
+case(np.fft.irfft, lambda x, y: np.fft.irfft(x + 1j * y), U(4), U(4))
+case(
+    np.fft.irfft,
+    lambda x, y: np.fft.irfft(x + 1j * y, n=5, norm="ortho"),
+    U(3),
+    U(3),
+    label="odd-ortho",
+)
+case(np.fft.irfft, lambda x: np.fft.irfft(x, n=6), U(5), label="real-spectrum-crop")
+case(np.fft.irfft2, lambda x, y: np.fft.irfft2(x + 1j * y), U(3, 3), U(3, 3))
+case(
+    np.fft.irfftn,
+    lambda x, y: np.fft.irfftn(x + 1j * y, s=(3, 4), axes=(0, 1), norm="forward"),
+    U(3, 3),
+    U(3, 3),
+)
+case(np.fft.fftshift, np.fft.fftshift, U(3, 4))
+case(np.fft.ifftshift, lambda x: np.fft.ifftshift(x, axes=1), U(3, 4))
+
 # ------------------------------------------------------------- composites
 case(np.sort, np.sort, DISTINCT)
 case(np.sort, lambda x: np.sort(x, axis=0), DISTINCT, label="axis0")

@@ -32,6 +32,7 @@ from .ops import (  # registers the rules
     composites,
     decompositions,
     elementwise,
+    fft,
     indexing,
     linalg,
     nondiff,
@@ -41,7 +42,18 @@ from .ops import (  # registers the rules
 )
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
-del composites, decompositions, elementwise, indexing, linalg, nondiff, reductions, shape, special
+del (
+    composites,
+    decompositions,
+    elementwise,
+    fft,
+    indexing,
+    linalg,
+    nondiff,
+    reductions,
+    shape,
+    special,
+)
 
 __version__ = "0.1.0"
 

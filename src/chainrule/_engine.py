@@ -204,6 +204,8 @@ def _sweep(
                     if gi.shape != data.shape:
                         gi = unbroadcast(gi, data.shape, prim.name, i)
                     if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                        if gi.dtype.kind == "c" and data.dtype.kind != "c":
+                            gi = np.real(gi)  # a real input moves along the real axis only
                         gi = gi.astype(data.dtype)
                     if parent is None:
                         entry = leaf_grads.get(id(tensor))

@@ -70,6 +70,12 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
     tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
     if all(t is None for t in tangents):
         return
+    if result.data.dtype.kind == "c" or any(
+        isinstance(a, Tensor) and a.data.dtype.kind == "c" for a in args
+    ):
+        from ._tensor import _complex_record
+
+        prim = _complex_record(prim)
     record = result.requires_grad
     if record:  # the tangent must itself be differentiable: compute it on Tensors
         primals: tuple = args
@@ -84,6 +90,8 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
         return
     dtype = result.data.dtype
     if tangent.dtype != dtype and dtype.kind in "fc":
+        if tangent.dtype.kind == "c" and dtype.kind != "c":
+            tangent = np.real(tangent)
         tangent = tangent.astype(dtype)
     if not record and isinstance(tangent, Tensor):
         tangent = tangent.data

@@ -29,15 +29,10 @@ _new = object.__new__
 
 
 def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
-    if dtype.kind == "c":
+    if dtype.kind not in "fc":
         raise TypeError(
-            f"{where}: complex tensors cannot require grad yet (dtype {dtype}); "
-            "split into real and imaginary float parts"
-        )
-    if dtype.kind != "f":
-        raise TypeError(
-            f"{where}: only floating-point tensors can require grad, got dtype {dtype}. "
-            "Pass float data or dtype=np.float64."
+            f"{where}: only floating-point (or complex) tensors can require grad, got dtype "
+            f"{dtype}. Pass float data or dtype=np.float64."
         )
 
 
@@ -489,6 +484,8 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
     if type(out) is not _ndarray:
         out = _asarray(out)
     if x.requires_grad and _grad_state.enabled:
+        if out.dtype.kind == "c" or xd.dtype.kind == "c":
+            prim = _complex_record(prim)
         result = _make(out, _Node(prim, (xd,), None, ((0, x),), out))
     else:
         result = _make(out, None)
@@ -515,6 +512,8 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
     if type(out) is not _ndarray:
         out = _asarray(out)
     if (xr or yr) and _grad_state.enabled:
+        if out.dtype.kind == "c":
+            prim = _complex_record(prim)
         if xr and yr:
             parents: tuple = ((0, x), (1, y))
         elif xr:
@@ -533,7 +532,7 @@ _make = Tensor._make
 _attach_tangent = _forward.attach_tangent
 
 # Python scalars stay Python scalars so NumPy keeps float32 data float32 (NEP 50).
-_SCALARS = frozenset({float, int, bool, np.ndarray})
+_SCALARS = frozenset({float, int, bool, complex, np.ndarray})
 
 
 def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
@@ -552,12 +551,27 @@ def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
         out = _asarray(out)
     differentiable = out.dtype.kind in "fc"  # an integer result (e.g. a cast) has no gradient
     if parents and differentiable and _grad_state.enabled:
+        if out.dtype.kind == "c" or any(t.data.dtype.kind == "c" for _, t in parents):
+            prim = _complex_record(prim)
         result = _make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), out))
     else:
         result = _make(out, None)
     if _grad_state.forward and differentiable:
         _attach_tangent(result, prim, args, kwargs)
     return result
+
+
+def _complex_record(prim: Any) -> Any:
+    """The primitive's rules for complex data, or a TypeError naming it."""
+    record = prim.complex_prim
+    if record is None:
+        raise TypeError(
+            f"chainrule has no derivative rule for '{prim.name}' on complex values. Complex "
+            "data is differentiated through arithmetic, exp/log, trigonometric functions, "
+            "abs, conj, real/imag, matmul/einsum, sums, shape and indexing ops, and np.fft; "
+            "split into real and imaginary parts for the rest."
+        )
+    return record
 
 
 def call(prim: Any, *args: Any, **kwargs: Any) -> Any:
@@ -581,6 +595,6 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     >>> cr.tensor([1, 2], requires_grad=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: cr.tensor(requires_grad=True): only floating-point tensors can require grad...
+    TypeError: cr.tensor(requires_grad=True): only floating-point (or complex) tensors can...
     """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)

@@ -41,6 +41,18 @@ Shortcuts
   primitives: list them in ``NONDIFF_UFUNCS`` / ``NONDIFF_FUNCTIONS`` (see
   ``nondiff.py``); their results carry no gradient.
 
+Complex values
+--------------
+Gradients follow PyTorch's convention: for a real loss L and complex z,
+``grad z = dL/dRe(z) + i dL/dIm(z)``. A primitive says how it treats complex
+data; recording one that says nothing on complex data raises a TypeError:
+
+* ``linear=True`` or ``complex_ok=True``: its rules have real coefficients,
+  so they are valid as they are (reshape, sum, add ...).
+* ``holomorphic=True``: the rules compute ``J^T g``; the complex VJP
+  ``J^H g = conj(J^T conj(g))`` is derived, and the JVP is unchanged.
+* ``complex_vjps=`` / ``complex_jvp=``: explicit rules (abs, conj, real, imag).
+
 Every primitive registered here gets a row in ``tests/test_registry_grads.py``;
 a meta-test fails when one is missing.
 """
@@ -91,7 +103,7 @@ class VariadicVJP:
 class Primitive:
     """One differentiable operation: forward, VJPs and JVP in one record."""
 
-    __slots__ = ("elementwise", "fun", "jvp", "linear", "name", "vjps")
+    __slots__ = ("complex_prim", "elementwise", "fun", "jvp", "linear", "name", "vjps")
 
     def __init__(
         self,
@@ -108,6 +120,8 @@ class Primitive:
         self.jvp = jvp
         self.elementwise = elementwise
         self.linear = linear
+        # The record used when the data is complex (itself, a derived one, or None).
+        self.complex_prim: Primitive | None = None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -134,6 +148,10 @@ def defprim(
     jvp: Callable[..., Any] | None = None,
     elementwise: bool = False,
     linear: bool = False,
+    complex_ok: bool = False,
+    holomorphic: bool = False,
+    complex_vjps: Sequence[VJP | None] | None = None,
+    complex_jvp: Callable[..., Any] | None = None,
 ) -> Primitive:
     """Register a primitive and return it. See the module docstring."""
     if name in PRIMITIVES:
@@ -142,8 +160,53 @@ def defprim(
         VariadicVJP(variadic_vjp) if variadic_vjp is not None else tuple(vjps)
     )
     prim = Primitive(name, fun, table, jvp, elementwise, linear)
+    if linear or complex_ok:
+        prim.complex_prim = prim
+    elif holomorphic:
+        prim.complex_prim = _conjugate_transposed(prim)
+    elif complex_vjps is not None or complex_jvp is not None:
+        rules: Any = complex_vjps if complex_vjps is not None else table
+        prim.complex_prim = Primitive(name, fun, rules, complex_jvp or jvp, elementwise, linear)
+        prim.complex_prim.complex_prim = prim.complex_prim
     PRIMITIVES[name] = prim
     return prim
+
+
+def _conjugate_transposed(prim: Primitive) -> Primitive:
+    """The complex record of a holomorphic primitive: J^H g = conj(J^T conj(g))."""
+
+    def conj_rule(rule: VJP | None) -> VJP | None:
+        if rule is None:
+            return None
+        return lambda g, ans, *args, **kw: np.conj(rule(np.conj(g), ans, *args, **kw))
+
+    vjps = prim.vjps
+    table: Sequence[VJP | None] | VariadicVJP
+    if isinstance(vjps, VariadicVJP):
+        inner = vjps.rule
+        table = VariadicVJP(
+            lambda i, g, ans, *a, **kw: np.conj(inner(i, np.conj(g), ans, *a, **kw))
+        )
+    else:
+        table = tuple(conj_rule(r) for r in vjps)
+    # The JVP of a holomorphic function is the same formula: J t.
+    jvp = prim.jvp
+    if jvp is None and prim.elementwise:
+        real_vjps: Any = prim.vjps
+
+        def jvp(tangents: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+            total = None
+            for rule, t in zip(real_vjps, tangents, strict=False):
+                if t is not None and rule is not None:
+                    part = rule(t, ans, *args, **kw)
+                    total = part if total is None else total + part
+            if total is not None and np.shape(total) != np.shape(ans):
+                total = np.broadcast_to(total, np.shape(ans))
+            return total
+
+    variant = Primitive(prim.name, prim.fun, table, jvp, prim.elementwise, prim.linear)
+    variant.complex_prim = variant
+    return variant
 
 
 def implements(

@@ -19,21 +19,38 @@ _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
 
 
-def _ufunc(prim_name: str, ufunc: np.ufunc, *vjps: Any, aliases: tuple = ()) -> Any:
-    """Register an elementwise ufunc primitive and bind it (and its aliases) to NumPy."""
-    prim = defprim(prim_name, ufunc, *vjps, elementwise=True)
+def _ufunc(prim_name: str, ufunc: np.ufunc, *vjps: Any, aliases: tuple = (), **flags: Any) -> Any:
+    """Register an elementwise ufunc primitive and bind it (and its aliases) to NumPy.
+
+    ``flags`` say how it treats complex data (see the registry's manual).
+    """
+    prim = defprim(prim_name, ufunc, *vjps, elementwise=True, **flags)
     for u in (ufunc, *aliases):
         UFUNC_RULES[u] = prim
     return prim
 
 
 # --------------------------------------------------------------- arithmetic
-ADD = _ufunc("add", np.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
-SUBTRACT = _ufunc("subtract", np.subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
-MULTIPLY = _ufunc("multiply", np.multiply, lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
-DIVIDE = _ufunc("divide", np.divide, lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y)
-NEGATIVE = _ufunc("negative", np.negative, lambda g, ans, x: -g)
-POSITIVE = _ufunc("positive", np.positive, lambda g, ans, x: g)
+ADD = _ufunc("add", np.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g, complex_ok=True)
+SUBTRACT = _ufunc(
+    "subtract", np.subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: -g, complex_ok=True
+)
+MULTIPLY = _ufunc(
+    "multiply",
+    np.multiply,
+    lambda g, ans, x, y: g * y,
+    lambda g, ans, x, y: g * x,
+    holomorphic=True,
+)
+DIVIDE = _ufunc(
+    "divide",
+    np.divide,
+    lambda g, ans, x, y: g / y,
+    lambda g, ans, x, y: -g * ans / y,
+    holomorphic=True,
+)
+NEGATIVE = _ufunc("negative", np.negative, lambda g, ans, x: -g, complex_ok=True)
+POSITIVE = _ufunc("positive", np.positive, lambda g, ans, x: g, complex_ok=True)
 # x mod y = x - floor(x / y) * y: slope 1 in x and -floor(x / y) in y, away from the jumps.
 REMAINDER = _ufunc(
     "remainder",
@@ -61,14 +78,24 @@ def _power_vjp_exponent(g: Any, ans: Any, x: Any, y: Any) -> Any:
     return g * np.where(x == 0, 0.0, ans * np.log(safe_x))
 
 
-POWER = _ufunc("power", np.power, _power_vjp_base, _power_vjp_exponent)
-FLOAT_POWER = _ufunc("float_power", np.float_power, _power_vjp_base, _power_vjp_exponent)
-SQUARE = _ufunc("square", np.square, lambda g, ans, x: g * (2 * x))
-SQRT = _ufunc("sqrt", np.sqrt, lambda g, ans, x: g * 0.5 / ans)
-CBRT = _ufunc("cbrt", np.cbrt, lambda g, ans, x: g / (3 * ans * ans))
-RECIPROCAL = _ufunc("reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans)
+POWER = _ufunc("power", np.power, _power_vjp_base, _power_vjp_exponent, holomorphic=True)
+FLOAT_POWER = _ufunc(
+    "float_power", np.float_power, _power_vjp_base, _power_vjp_exponent, holomorphic=True
+)
+SQUARE = _ufunc("square", np.square, lambda g, ans, x: g * (2 * x), holomorphic=True)
+SQRT = _ufunc("sqrt", np.sqrt, lambda g, ans, x: g * 0.5 / ans, holomorphic=True)
+CBRT = _ufunc("cbrt", np.cbrt, lambda g, ans, x: g / (3 * ans * ans), holomorphic=True)
+RECIPROCAL = _ufunc("reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans, holomorphic=True)
 # sign(0) == 0: the gradient of |x| at its kink is 0, as API.md fixes.
-ABSOLUTE = _ufunc("absolute", np.absolute, lambda g, ans, x: g * np.sign(x), aliases=(np.fabs,))
+ABSOLUTE = _ufunc(
+    "absolute",
+    np.absolute,
+    lambda g, ans, x: g * np.sign(x),
+    aliases=(np.fabs,),
+    # |z| for complex z: the gradient z / |z| (0 at 0); the tangent Re(conj(z) t) / |z|.
+    complex_vjps=(lambda g, ans, x: g * x / np.where(ans == 0, 1.0, ans),),
+    complex_jvp=lambda t, ans, x: np.real(np.conj(x) * t[0]) / np.where(ans == 0, 1.0, ans),
+)
 # copysign(x, y) = |x| * (sign bit of y): slope sign(x) * (+-1) in x, none in y.
 COPYSIGN = _ufunc(
     "copysign",
@@ -76,17 +103,23 @@ COPYSIGN = _ufunc(
     lambda g, ans, x, y: g * np.sign(x) * np.copysign(1.0, y),
     None,
 )
-CONJUGATE = _ufunc("conjugate", np.conjugate, lambda g, ans, x: g)  # real tensors only
+CONJUGATE = _ufunc(
+    "conjugate",
+    np.conjugate,
+    lambda g, ans, x: g,
+    complex_vjps=(lambda g, ans, x: np.conj(g),),
+    complex_jvp=lambda t, ans, x: np.conj(t[0]),
+)
 LDEXP = _ufunc("ldexp", np.ldexp, lambda g, ans, x, i: np.ldexp(g, i), None)
 
 # ---------------------------------------------------------- exponentials, logs
-EXP = _ufunc("exp", np.exp, lambda g, ans, x: g * ans)
-EXP2 = _ufunc("exp2", np.exp2, lambda g, ans, x: g * ans * _LN2)
-EXPM1 = _ufunc("expm1", np.expm1, lambda g, ans, x: g * (ans + 1))
-LOG = _ufunc("log", np.log, lambda g, ans, x: g / x)
-LOG2 = _ufunc("log2", np.log2, lambda g, ans, x: g / (x * _LN2))
-LOG10 = _ufunc("log10", np.log10, lambda g, ans, x: g / (x * _LN10))
-LOG1P = _ufunc("log1p", np.log1p, lambda g, ans, x: g / (1 + x))
+EXP = _ufunc("exp", np.exp, lambda g, ans, x: g * ans, holomorphic=True)
+EXP2 = _ufunc("exp2", np.exp2, lambda g, ans, x: g * ans * _LN2, holomorphic=True)
+EXPM1 = _ufunc("expm1", np.expm1, lambda g, ans, x: g * (ans + 1), holomorphic=True)
+LOG = _ufunc("log", np.log, lambda g, ans, x: g / x, holomorphic=True)
+LOG2 = _ufunc("log2", np.log2, lambda g, ans, x: g / (x * _LN2), holomorphic=True)
+LOG10 = _ufunc("log10", np.log10, lambda g, ans, x: g / (x * _LN10), holomorphic=True)
+LOG1P = _ufunc("log1p", np.log1p, lambda g, ans, x: g / (1 + x), holomorphic=True)
 # log(e^x + e^y): the weights e^(x - ans) and e^(y - ans) never overflow.
 LOGADDEXP = _ufunc(
     "logaddexp",
@@ -102,12 +135,12 @@ LOGADDEXP2 = _ufunc(
 )
 
 # ------------------------------------------------------------ trigonometric
-SIN = _ufunc("sin", np.sin, lambda g, ans, x: g * np.cos(x))
-COS = _ufunc("cos", np.cos, lambda g, ans, x: -g * np.sin(x))
-TAN = _ufunc("tan", np.tan, lambda g, ans, x: g * (1 + ans * ans))
-ARCSIN = _ufunc("arcsin", np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x))
-ARCCOS = _ufunc("arccos", np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x))
-ARCTAN = _ufunc("arctan", np.arctan, lambda g, ans, x: g / (1 + x * x))
+SIN = _ufunc("sin", np.sin, lambda g, ans, x: g * np.cos(x), holomorphic=True)
+COS = _ufunc("cos", np.cos, lambda g, ans, x: -g * np.sin(x), holomorphic=True)
+TAN = _ufunc("tan", np.tan, lambda g, ans, x: g * (1 + ans * ans), holomorphic=True)
+ARCSIN = _ufunc("arcsin", np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x), holomorphic=True)
+ARCCOS = _ufunc("arccos", np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x), holomorphic=True)
+ARCTAN = _ufunc("arctan", np.arctan, lambda g, ans, x: g / (1 + x * x), holomorphic=True)
 
 
 # hypot and arctan2 have no derivative at the origin; like |x| at 0, they get 0 there.
@@ -131,12 +164,12 @@ DEG2RAD = _ufunc("deg2rad", np.deg2rad, lambda g, ans, x: g * (np.pi / 180), ali
 RAD2DEG = _ufunc("rad2deg", np.rad2deg, lambda g, ans, x: g * (180 / np.pi), aliases=(np.degrees,))
 
 # -------------------------------------------------------------- hyperbolic
-SINH = _ufunc("sinh", np.sinh, lambda g, ans, x: g * np.cosh(x))
-COSH = _ufunc("cosh", np.cosh, lambda g, ans, x: g * np.sinh(x))
-TANH = _ufunc("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans))
-ARCSINH = _ufunc("arcsinh", np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1))
-ARCCOSH = _ufunc("arccosh", np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1))
-ARCTANH = _ufunc("arctanh", np.arctanh, lambda g, ans, x: g / (1 - x * x))
+SINH = _ufunc("sinh", np.sinh, lambda g, ans, x: g * np.cosh(x), holomorphic=True)
+COSH = _ufunc("cosh", np.cosh, lambda g, ans, x: g * np.sinh(x), holomorphic=True)
+TANH = _ufunc("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans), holomorphic=True)
+ARCSINH = _ufunc("arcsinh", np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1), holomorphic=True)
+ARCCOSH = _ufunc("arccosh", np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1), holomorphic=True)
+ARCTANH = _ufunc("arctanh", np.arctanh, lambda g, ans, x: g / (1 - x * x), holomorphic=True)
 
 
 # ------------------------------------------------------------ max and min
@@ -216,3 +249,24 @@ def clip(
     if lo is None and hi is None:
         raise ValueError("np.clip: at least one of a_min and a_max must be given")
     return _tensor.apply(CLIP, (a, lo, hi))
+
+
+# Real and imaginary parts: real-linear maps. For a real input they are x and 0.
+REAL = defprim("real", np.real, lambda g, ans, x: g, linear=True)
+IMAG = defprim("imag", np.imag, lambda g, ans, x: g * 1j, linear=True)
+
+
+@implements(np.real)
+def real(val: Any) -> Any:
+    return _tensor.apply(REAL, (val,))
+
+
+@implements(np.imag)
+def imag(val: Any) -> Any:
+    return _tensor.apply(IMAG, (val,))
+
+
+@implements(np.angle)
+def angle(z: Any, deg: bool = False) -> Any:
+    a = np.arctan2(imag(z), real(z))
+    return a * (180 / np.pi) if deg else a

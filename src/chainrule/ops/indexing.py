@@ -63,6 +63,7 @@ WHERE = defprim(
     lambda g, ans, cond, x, y: np.where(cond, g, 0),
     lambda g, ans, cond, x, y: np.where(cond, 0, g),
     elementwise=True,
+    complex_ok=True,
 )
 
 

@@ -42,7 +42,9 @@ def _matmul_jvp(tangents: Any, ans: Any, a: Any, b: Any) -> Any:
     return out
 
 
-MATMUL = defprim("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, jvp=_matmul_jvp)
+MATMUL = defprim(
+    "matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, jvp=_matmul_jvp, holomorphic=True
+)
 UFUNC_RULES[np.matmul] = MATMUL
 
 
@@ -174,6 +176,7 @@ EINSUM = defprim(
     lambda subscripts, *ops, **kw: np.einsum(subscripts, *ops, **kw),
     variadic_vjp=_einsum_vjp,
     jvp=_einsum_jvp,
+    holomorphic=True,
 )
 
 
@@ -218,12 +221,15 @@ def _inv_jvp(tangents: Any, ans: Any, a: Any) -> Any:
     return -np.matmul(ans, np.matmul(tangents[0], ans))  # d(A^-1) = -A^-1 dA A^-1
 
 
-SOLVE = defprim("linalg.solve", np.linalg.solve, _solve_vjp_a, _solve_vjp_b, jvp=_solve_jvp)
+SOLVE = defprim(
+    "linalg.solve", np.linalg.solve, _solve_vjp_a, _solve_vjp_b, jvp=_solve_jvp, holomorphic=True
+)
 INV = defprim(
     "linalg.inv",
     np.linalg.inv,
     lambda g, ans, a: -np.matmul(np.swapaxes(ans, -1, -2), np.matmul(g, np.swapaxes(ans, -1, -2))),
     jvp=_inv_jvp,
+    holomorphic=True,
 )
 
 

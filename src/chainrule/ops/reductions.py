@@ -54,7 +54,7 @@ def _prod_jvp(tangents: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool 
     return np.sum(tangents[0] * _product_of_others(x, axis), axis=axis, keepdims=keepdims)
 
 
-PROD = defprim("prod", np.prod, _prod_vjp, jvp=_prod_jvp)
+PROD = defprim("prod", np.prod, _prod_vjp, jvp=_prod_jvp, holomorphic=True)
 
 
 def _tie_weights(x: Any, ans: Any, axis: Any, keepdims: bool) -> Any:

@@ -75,7 +75,7 @@ def _pad_jvp(tangents: Any, ans: Any, x: Any, pad_width: Any, **kwargs: Any) -> 
     return np.pad(tangents[0], pad_width, mode="constant", constant_values=0)
 
 
-PAD = defprim("pad", np.pad, _pad_vjp, jvp=_pad_jvp)
+PAD = defprim("pad", np.pad, _pad_vjp, jvp=_pad_jvp, complex_ok=True)
 
 # ------------------------------------------------------------- implementations
 

@@ -1,0 +1,151 @@
+"""Write docs/coverage.md from the registry: ``python docs/gen_coverage.py``.
+
+tests/test_coverage_doc.py fails when the committed file differs from what this
+script writes, so the table cannot go stale.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import chainrule as cr
+from chainrule._dispatch import astype, getitem, qualified_name
+from chainrule.ops import _registry as reg
+from chainrule.ops import scipy_special  # noqa: F401  (SciPy's rows are part of the table)
+
+OUT = Path(__file__).with_name("coverage.md")
+
+# Where a row needs a word more than its ticks.
+NOTES = {
+    "np.prod": "exact at zeros; second order at inputs containing zeros raises",
+    "np.cumprod": "exact at zeros; second order at inputs containing zeros raises",
+    "np.max": "ties split the gradient evenly",
+    "np.min": "ties split the gradient evenly",
+    "np.amax": "ties split the gradient evenly",
+    "np.amin": "ties split the gradient evenly",
+    "np.maximum": "ties split the gradient evenly",
+    "np.minimum": "ties split the gradient evenly",
+    "np.fmax": "ties split evenly; a NaN operand gets no gradient",
+    "np.fmin": "ties split evenly; a NaN operand gets no gradient",
+    "np.absolute": "gradient 0 at 0; for complex z, z / abs(z)",
+    "np.clip": "slope 1 at the bounds; Tensor bounds get their share",
+    "np.hypot": "gradient 0 at the origin",
+    "np.arctan2": "gradient 0 at the origin",
+    "np.linalg.eigh": "eigenvector gradients raise at repeated eigenvalues",
+    "np.linalg.svd": "full_matrices=False for non-square input; singular-vector gradients "
+    "raise at repeated or zero singular values",
+    "np.linalg.qr": "mode 'reduced' or 'r'; gradients for m >= n",
+    "np.linalg.norm": "every vector and matrix order NumPy has; the 2-norm's gradient is 0 at 0",
+    "np.linalg.lstsq": "x and residuals differentiable; rank and singular values constant",
+    "np.pad": "mode='constant' only",
+    "np.quantile": "method='linear' only",
+    "np.percentile": "method='linear' only",
+    "np.nanmedian": "no NaNs present only",
+    "np.einsum": "string subscripts; repeated and ellipsis indices",
+    "np.power": "exponent gradient taken as 0 at base 0",
+    "np.float_power": "exponent gradient taken as 0 at base 0",
+    "np.fft.irfft": "explicit Hermitian rule",
+    "np.fft.irfftn": "explicit Hermitian rule",
+    "np.fft.irfft2": "explicit Hermitian rule",
+    "scipy.special.jv": "no gradient for the order v (raises)",
+    "scipy.special.yv": "no gradient for the order v (raises)",
+    "scipy.special.iv": "no gradient for the order v (raises)",
+    "scipy.special.kv": "no gradient for the order v (raises)",
+    "scipy.special.gammainc": "no gradient for the shape a (raises)",
+    "scipy.special.gammaincc": "no gradient for the shape a (raises)",
+}
+
+
+def _name(f: object) -> str:
+    if f is getitem:
+        return "t[index]"
+    if f is astype:
+        return "t.astype(dtype)"
+    return qualified_name(f)
+
+
+def _scipy_ufuncs() -> set:
+    import scipy.special as sp
+
+    return {getattr(sp, n) for n in dir(sp) if isinstance(getattr(sp, n), np.ufunc)}
+
+
+def _row(name: str, prim: reg.Primitive | None, kind: str) -> str:
+    tick = "✔"
+    if prim is None:
+        jvp = tick
+        cplx = "via its parts"
+    else:
+        jvp = tick if (prim.jvp is not None or prim.elementwise or prim.linear) else "✘"
+        cplx = tick if prim.complex_prim is not None else "—"
+    note = NOTES.get(name, "")
+    return f"| `{name}` | {kind} | {tick} | {jvp} | {tick} | {cplx} | {note} |"
+
+
+def render() -> str:
+    scipy_ufuncs = _scipy_ufuncs()
+    rows = []
+    for ufunc, prim in reg.UFUNC_RULES.items():
+        name = (
+            ("scipy.special." + ufunc.__name__) if ufunc in scipy_ufuncs else f"np.{ufunc.__name__}"
+        )
+        rows.append((name, _row(name, prim, "ufunc")))
+    for f in reg.FUNCTION_RULES:
+        name = _name(f)
+        rows.append((name, _row(name, None, "function")))
+    for f in (
+        cr.sigmoid,
+        cr.relu,
+        cr.tanh,
+        cr.softplus,
+        cr.log_sigmoid,
+        cr.softmax,
+        cr.log_softmax,
+        cr.logsumexp,
+    ):
+        name = f"cr.{f.__name__}"
+        rows.append((name, _row(name, None, "kernel")))
+    rows.sort(key=lambda r: (r[0].split(".")[0] != "np", r[0]))
+    nondiff = sorted(
+        {f"np.{u.__name__}" for u in reg.NONDIFF_UFUNCS}
+        | {qualified_name(f) for f in reg.NONDIFF_FUNCTIONS}
+    )
+    lines = [
+        "# What chainrule differentiates",
+        "",
+        "Generated from the primitive registry by `python docs/gen_coverage.py`; a test fails",
+        "when this file is stale. Every row is checked by the generic registry test",
+        "(`tests/test_registry_grads.py`) against float64 finite differences: reverse mode,",
+        "forward mode (`<J v, u> == <v, J^T u>`), and second order (forward-over-reverse and",
+        "reverse-over-reverse Hessian-vector products against differences of the gradient).",
+        "",
+        "Kind: *ufunc* reaches its primitive through `__array_ufunc__`; *function* through",
+        "`__array_function__` (a primitive or a composite of primitives); *kernel* is one of",
+        "chainrule's stable activation kernels. Complex: the primitive's rules for complex",
+        "data (PyTorch's convention, see docs/guide.md); functions inherit theirs from",
+        "their parts, and any part without complex rules raises a TypeError naming it.",
+        "",
+        f"{len(rows)} differentiable functions.",
+        "",
+        "| function | kind | VJP | JVP | higher order | complex | notes |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *[r for _, r in rows],
+        "",
+        "## Not differentiable: results carry no gradient",
+        "",
+        ", ".join(f"`{n}`" for n in nondiff),
+        "",
+        "## Anything else",
+        "",
+        "Any other NumPy function called on a Tensor raises a `TypeError` naming it.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    OUT.write_text(render())
+    print(f"wrote {OUT} ", file=sys.stderr)

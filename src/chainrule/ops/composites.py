@@ -459,3 +459,124 @@ def cross(
     b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
     c = np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
     return np.moveaxis(c, -1, axisc)
+
+
+# ------------------------------------------ the rest of HIPS autograd's table
+@implements(np.hsplit)
+def hsplit(ary: Any, indices_or_sections: Any) -> list:
+    return FUNCTION_RULES[np.split](ary, indices_or_sections, axis=1 if np.ndim(ary) > 1 else 0)
+
+
+@implements(np.vsplit)
+def vsplit(ary: Any, indices_or_sections: Any) -> list:
+    return FUNCTION_RULES[np.split](ary, indices_or_sections, axis=0)
+
+
+@implements(np.dsplit)
+def dsplit(ary: Any, indices_or_sections: Any) -> list:
+    return FUNCTION_RULES[np.split](ary, indices_or_sections, axis=2)
+
+
+@implements(np.linspace)
+def linspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
+    dtype: Any = None,
+    axis: int = 0,
+    **kw: Any,
+) -> Any:
+    reject(np.linspace, kw)
+    steps = (num - 1) if endpoint else num
+    start_, stop_ = np.asarray(_data(start)), np.asarray(_data(stop))
+    dtype_ = np.result_type(start_, stop_, np.float16)  # float32 ends stay float32
+    frac = (np.arange(num, dtype=np.float64) / max(steps, 1)).astype(dtype_)
+    frac = frac.reshape((-1,) + (1,) * len(np.broadcast_shapes(start_.shape, stop_.shape)))
+    out = start + (stop - start) * frac  # (num, ...)
+    if axis != 0:
+        out = np.moveaxis(out, 0, axis)
+    if dtype is not None:
+        out = out.astype(dtype)
+    return (out, (stop - start) / max(steps, 1)) if retstep else out
+
+
+@implements(np.gradient)
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    if edge_order != 1:
+        raise TypeError("chainrule's np.gradient supports edge_order=1 only")
+    axes = normalize_axes(axis, np.ndim(f))
+    spacing = list(varargs) if varargs else [1.0] * len(axes)
+    if len(spacing) == 1 and len(axes) > 1:
+        spacing = spacing * len(axes)
+    if any(np.ndim(h) != 0 for h in spacing):
+        raise TypeError("chainrule's np.gradient supports scalar spacings only")
+    out = []
+    for ax, h in zip(axes, spacing, strict=True):
+        head = (slice(None),) * ax
+
+        def part(sl: slice, *, head: tuple = head) -> Any:
+            return getitem(f, (*head, sl))
+
+        interior = (part(slice(2, None)) - part(slice(None, -2))) / (2.0 * h)
+        first = (part(slice(1, 2)) - part(slice(0, 1))) / h
+        last = (part(slice(-1, None)) - part(slice(-2, -1))) / h
+        out.append(np.concatenate([first, interior, last], axis=ax))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@implements(np.nan_to_num)
+def nan_to_num(
+    x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None
+) -> Any:
+    data = _data(x)
+    info = np.finfo(data.dtype) if data.dtype.kind in "fc" else None
+    big = info.max if info is not None else 0
+    y = np.where(np.isnan(data), nan, x)
+    y = np.where(np.isposinf(data), big if posinf is None else posinf, y)
+    return np.where(np.isneginf(data), -big if neginf is None else neginf, y)
+
+
+@implements(np.partition)
+def partition(
+    a: Any, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None
+) -> Any:
+    reject(np.partition, {"order": order})
+    if axis is None:
+        a, axis = np.ravel(a), 0
+    return take_along_axis(a, np.argpartition(_data(a), kth, axis=axis), axis=axis)
+
+
+@implements(np.real_if_close)
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    data = _data(a)
+    if data.dtype.kind != "c":
+        return a
+    limit = tol * np.finfo(data.dtype).eps if tol > 1 else tol
+    return np.real(a) if np.all(np.abs(data.imag) < limit) else a
+
+
+@implements(np.rollaxis)
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    ndim = np.ndim(a)
+    axis = axis_index(axis, ndim)
+    start = start % (ndim + 1) if start < 0 else start
+    if axis < start:
+        start -= 1
+    return np.moveaxis(a, axis, start)
+
+
+@implements(np.rot90)
+def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
+    k %= 4
+    a0, a1 = axes
+    if k == 0:
+        return m
+    if k == 2:
+        return np.flip(np.flip(m, a0), a1)
+    perm = list(range(np.ndim(m)))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return np.transpose(np.flip(m, a1), perm)
+    return np.flip(np.transpose(m, perm), a1)

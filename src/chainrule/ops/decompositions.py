@@ -516,3 +516,55 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
         residuals = _tensor.Tensor._make(np.zeros((0,), _data(a).dtype), None)
     const = _tensor.Tensor._make
     return x, residuals, rank, const(np.asarray(s), None)
+
+
+# ------------------------------------------------------- general eigenvalues
+def _eigvals_vjp(g: Any, ans: Any, a: Any) -> Any:
+    # dw = diag(V^-1 dA V), so the transpose is V^-T diag(g) V^T (holomorphic).
+    _, v = np.linalg.eig(a)
+    return np.matmul(_T(np.linalg.inv(v)) * np.expand_dims(g, -2), _T(v))
+
+
+def _eigvals_jvp(tangents: Any, ans: Any, a: Any) -> Any:
+    _, v = np.linalg.eig(a)
+    inner = np.matmul(np.linalg.inv(v), np.matmul(tangents[0], v))
+    return np.diagonal(inner, axis1=-2, axis2=-1)
+
+
+def _eig_vectors_vjp(g: Any, ans: Any, a: Any) -> Any:
+    raise NotImplementedError(
+        "reverse-mode gradients of np.linalg.eig's eigenvectors (and so second derivatives "
+        "of its eigenvalues) are not supported; use np.linalg.eigh for symmetric matrices"
+    )
+
+
+def _eig_vectors_jvp(tangents: Any, ans: Any, a: Any) -> Any:
+    # dV = V (F o (V^-1 dA V)), then keep each column of unit norm: Re(v^H dv) = 0.
+    w, v = np.linalg.eig(a)
+    inner = np.matmul(np.linalg.inv(v), np.matmul(tangents[0], v))
+    dv = np.matmul(v, _gaps(w, "eigenvectors") * inner)
+    return dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True))
+
+
+EIGVALS = defprim(
+    "linalg.eigvals", np.linalg.eigvals, _eigvals_vjp, jvp=_eigvals_jvp, holomorphic=True
+)
+EIG_VECTORS = defprim(
+    "linalg.eig.eigenvectors",
+    lambda a: np.linalg.eig(a)[1],
+    _eig_vectors_vjp,
+    jvp=_eig_vectors_jvp,
+    complex_vjps=(_eig_vectors_vjp,),
+    complex_jvp=_eig_vectors_jvp,
+)
+
+
+@implements(np.linalg.eigvals)
+def eigvals(a: Any) -> Any:
+    return _tensor.apply(EIGVALS, (a,))
+
+
+@implements(np.linalg.eig)
+def eig(a: Any) -> Any:
+    result_type: Any = type(np.linalg.eig(np.eye(1)))
+    return result_type(_tensor.apply(EIGVALS, (a,)), _tensor.apply(EIG_VECTORS, (a,)))

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.special as sp
 
 from .. import _tensor
-from ._registry import UFUNC_RULES, defprim
+from ._registry import NONDIFF_UFUNCS, UFUNC_RULES, defprim
 
 _SQRT_PI = float(np.sqrt(np.pi))
 _SQRT_2PI = float(np.sqrt(2 * np.pi))
@@ -144,3 +144,22 @@ _ufunc(
     _no_parameter_gradient("gammaincc", "the shape a"),
     lambda g, ans, a, x: -g * np.exp(-x + (a - 1) * np.log(x) - sp.gammaln(a)),
 )
+_ufunc(
+    "ive",
+    _no_parameter_gradient("ive", "the order v"),
+    lambda g, ans, v, x: g * (0.5 * (sp.ive(v - 1, x) + sp.ive(v + 1, x)) - np.sign(x) * ans),
+)
+_ufunc(
+    "yn",
+    _no_parameter_gradient("yn", "the order n"),
+    lambda g, ans, n, x: g * 0.5 * (sp.yn(n - 1, x) - sp.yn(n + 1, x)),
+)
+_ufunc(
+    "betainc",
+    _no_parameter_gradient("betainc", "the shape a"),
+    _no_parameter_gradient("betainc", "the shape b"),
+    lambda g, ans, a, b, x: (
+        g * np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - sp.betaln(a, b))
+    ),
+)
+NONDIFF_UFUNCS.add(sp.gammasgn)

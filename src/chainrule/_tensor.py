@@ -383,6 +383,28 @@ class Tensor:
     def cumsum(self, axis: Any = None) -> Tensor:
         return _rules[np.cumsum](self, axis=axis)
 
+    def cumprod(self, axis: Any = None) -> Tensor:
+        return _rules[np.cumprod](self, axis=axis)
+
+    @property
+    def real(self) -> Tensor:
+        return _rules[np.real](self)
+
+    @property
+    def imag(self) -> Tensor:
+        return _rules[np.imag](self)
+
+    def conj(self) -> Tensor:
+        return apply1(ew.CONJUGATE, self)
+
+    conjugate = conj
+
+    def argsort(self, axis: int = -1) -> Any:
+        return _dispatch.nondiff_call(np.argsort, (self,), {"axis": axis})
+
+    def nonzero(self) -> Any:
+        return _dispatch.nondiff_call(np.nonzero, (self,), {})
+
     def argmax(self, axis: Any = None, keepdims: bool = False) -> Any:
         return self.data.argmax(axis=axis, keepdims=keepdims)
 

@@ -6,14 +6,18 @@ input Tensors that require grad (``parents``). Gradients are keyed by Node, so
 a Tensor rebuilt around the same Node (as ``create_graph`` does for ``ans``)
 feeds the same place.
 
-The sweep is Kahn's algorithm: count how many consumers each node has, then
-run a node once all of them have delivered its gradient. It is iterative (no
-recursion limit), visits each node once, and drops each gradient and each
-node's saved values as soon as they are consumed.
+Each node carries a creation number. A node's inputs always exist before it,
+so the nodes reachable from the root, sorted by decreasing creation number, are
+in reverse topological order: every node runs after all its consumers have
+delivered its gradient. The walk is iterative (no recursion limit), visits
+each node once, and drops each gradient and each node's saved values as soon
+as they are consumed.
 """
 
 from __future__ import annotations
 
+import itertools
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -28,9 +32,10 @@ class Node:
     """How one Tensor was computed: ``out = prim.fun(*args, **kwargs)``."""
 
     # out_tangent is set only in forward mode (read with getattr).
-    __slots__ = ("args", "kwargs", "out", "out_tangent", "parents", "prim")
+    __slots__ = ("args", "kwargs", "out", "out_tangent", "parents", "prim", "seq")
 
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
+        self.seq = _next_seq()  # creation order: inputs' nodes always have smaller numbers
         self.prim = prim
         # Forward arguments as plain arrays/values; None once released.
         self.args: tuple | None = args
@@ -44,6 +49,20 @@ class Node:
         self.args = self.kwargs = self.parents = self.out = None
 
 
+_next_seq = itertools.count().__next__
+_NO_STOPS: frozenset = frozenset()
+
+
+def _tensor_type() -> Any:
+    """The Tensor class (imported late: _tensor imports this module)."""
+    from ._tensor import Tensor
+
+    return Tensor
+
+
+_by_creation = attrgetter("seq")
+
+
 def _released_error(node: Node) -> BackwardError:
     return BackwardError(
         f"backward through '{node.prim.name}' a second time: its saved values were freed by "
@@ -52,30 +71,23 @@ def _released_error(node: Node) -> BackwardError:
     )
 
 
-def _count_consumers(root: Node, stops: Any) -> dict[Node, int]:
-    """Number of edges from nodes reachable from ``root`` into each node.
-
-    The walk does not go past nodes in ``stops`` (the inputs of a transform).
-    """
-    consumers: dict[Node, int] = {root: 0}
+def _reverse_topological(root: Node, stops: Any) -> list[Node]:
+    """The nodes reachable from ``root`` (not past ``stops``), consumers first."""
+    seen = {root}
     stack = [root]
     while stack:
         node = stack.pop()
-        if node in stops:
+        if stops and node in stops:
             continue
         parents = node.parents
         if parents is None:
             raise _released_error(node)
         for _, tensor in parents:
             parent = tensor._node
-            if parent is None:
-                continue
-            if parent in consumers:
-                consumers[parent] += 1
-            else:
-                consumers[parent] = 1
+            if parent is not None and parent not in seen:
+                seen.add(parent)
                 stack.append(parent)
-    return consumers
+    return sorted(seen, key=_by_creation, reverse=True)
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...], prim_name: str, index: int) -> Any:
@@ -122,8 +134,9 @@ def run_backward(
     ``head`` is an array, or a Tensor when rules must see Tensors: under
     ``create_graph`` (to record them) or in forward mode (to carry tangents).
     """
-    tensor_mode = create_graph or _mode.state.forward > 0
-    stops = {t._node for t in inputs if t._node is not None} if inputs else set()
+    state = _mode.state
+    tensor_mode = create_graph or state.forward > 0
+    stops = {t._node for t in inputs if t._node is not None} if inputs else _NO_STOPS
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
     captured: dict[Node, Any] = {}
     if root._node is None:
@@ -131,8 +144,12 @@ def run_backward(
     elif root._node in stops:
         captured[root._node] = head
     else:
-        with _mode.set_grad_enabled(create_graph):
+        previous = state.enabled
+        state.enabled = create_graph  # the rules record themselves only under create_graph
+        try:
             _sweep(root._node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
+        finally:
+            state.enabled = previous
     if inputs is not None:
         return [
             captured.get(t._node) if t._node is not None else leaf_grads.get(id(t), (None, None))[1]
@@ -142,7 +159,9 @@ def run_backward(
     seen: set[int] = set()
     for leaf, g in leaf_grads.values():
         if not create_graph:
-            g = _private_leaf_grad(g.data if hasattr(g, "_node") else g, seen)
+            if tensor_mode and isinstance(g, _tensor_type()):
+                g = g.data
+            g = _private_leaf_grad(g, seen)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     return None
 
@@ -156,16 +175,12 @@ def _sweep(
     retain_graph: bool,
     tensor_mode: bool,
 ) -> None:
-    from ._tensor import Tensor  # only for rebuilding `ans` in tensor mode
-
-    create_graph = _mode.state.enabled
-    pending = _count_consumers(root, stops)
+    create_graph = _mode.state.enabled  # run_backward set grad mode to create_graph
     grads: dict[Node, Any] = {root: head}
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        g = grads.pop(node, None)  # None: every rule downstream returned None
-        if node in stops:
+    pop_grad, get_grad = grads.pop, grads.get
+    for node in _reverse_topological(root, stops):
+        g = pop_grad(node, None)  # None: every rule downstream returned None
+        if stops and node in stops:
             captured[node] = g
             continue
         prim, args, kwargs, parents = node.prim, node.args, node.kwargs, node.parents
@@ -182,7 +197,7 @@ def _sweep(
                 for i, tensor in parents:
                     live[i] = tensor
                 args = tuple(live)
-                ans = Tensor._make(ans, node if create_graph else None)
+                ans = _tensor_type()._make(np.asarray(ans), node if create_graph else None)
                 ans._tangent = getattr(node, "out_tangent", None)
             if vjps is None:  # a custom Function: one backward() gives every input's gradient
                 joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents))
@@ -214,12 +229,7 @@ def _sweep(
                         else:
                             entry[1] = entry[1] + gi
                     else:
-                        old = grads.get(parent)
+                        old = get_grad(parent)
                         grads[parent] = gi if old is None else old + gi
-            if parent is not None:
-                left = pending[parent] - 1
-                pending[parent] = left
-                if left == 0:
-                    ready.append(parent)
-        if not retain_graph:
-            node.release()
+        if not retain_graph:  # release, inline: drop what was saved, keep the name
+            node.args = node.kwargs = node.parents = node.out = None

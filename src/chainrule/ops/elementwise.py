@@ -7,6 +7,7 @@ return the output's broadcast shape; the engine reduces it.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -19,21 +20,43 @@ _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
 
 
-def _ufunc(prim_name: str, ufunc: np.ufunc, *vjps: Any, aliases: tuple = (), **flags: Any) -> Any:
+def _ufunc(
+    prim_name: str,
+    ufunc: np.ufunc,
+    *vjps: Any,
+    aliases: tuple = (),
+    fun: Any = None,
+    **flags: Any,
+) -> Any:
     """Register an elementwise ufunc primitive and bind it (and its aliases) to NumPy.
 
+    ``fun`` computes it when that is faster than the ufunc: the ``operator``
+    functions equal the ufuncs on arrays, and on numpy scalars (0-d tensors)
+    they take NumPy's scalar fast path, ~8x faster than calling the ufunc.
     ``flags`` say how it treats complex data (see the registry's manual).
     """
-    prim = defprim(prim_name, ufunc, *vjps, elementwise=True, **flags)
+    prim = defprim(prim_name, fun or ufunc, *vjps, elementwise=True, **flags)
     for u in (ufunc, *aliases):
         UFUNC_RULES[u] = prim
     return prim
 
 
 # --------------------------------------------------------------- arithmetic
-ADD = _ufunc("add", np.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g, complex_ok=True)
+ADD = _ufunc(
+    "add",
+    np.add,
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: g,
+    fun=operator.add,
+    complex_ok=True,
+)
 SUBTRACT = _ufunc(
-    "subtract", np.subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: -g, complex_ok=True
+    "subtract",
+    np.subtract,
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: -g,
+    complex_ok=True,
+    fun=operator.sub,
 )
 MULTIPLY = _ufunc(
     "multiply",
@@ -41,6 +64,7 @@ MULTIPLY = _ufunc(
     lambda g, ans, x, y: g * y,
     lambda g, ans, x, y: g * x,
     holomorphic=True,
+    fun=operator.mul,
 )
 DIVIDE = _ufunc(
     "divide",
@@ -48,15 +72,17 @@ DIVIDE = _ufunc(
     lambda g, ans, x, y: g / y,
     lambda g, ans, x, y: -g * ans / y,
     holomorphic=True,
+    fun=operator.truediv,
 )
-NEGATIVE = _ufunc("negative", np.negative, lambda g, ans, x: -g, complex_ok=True)
-POSITIVE = _ufunc("positive", np.positive, lambda g, ans, x: g, complex_ok=True)
+NEGATIVE = _ufunc("negative", np.negative, lambda g, ans, x: -g, complex_ok=True, fun=operator.neg)
+POSITIVE = _ufunc("positive", np.positive, lambda g, ans, x: g, complex_ok=True, fun=operator.pos)
 # x mod y = x - floor(x / y) * y: slope 1 in x and -floor(x / y) in y, away from the jumps.
 REMAINDER = _ufunc(
     "remainder",
     np.remainder,
     lambda g, ans, x, y: g,
     lambda g, ans, x, y: -g * np.floor_divide(x, y),
+    fun=operator.mod,
 )
 FMOD = _ufunc(
     "fmod", np.fmod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.trunc(np.divide(x, y))
@@ -78,7 +104,9 @@ def _power_vjp_exponent(g: Any, ans: Any, x: Any, y: Any) -> Any:
     return g * np.where(x == 0, 0.0, ans * np.log(safe_x))
 
 
-POWER = _ufunc("power", np.power, _power_vjp_base, _power_vjp_exponent, holomorphic=True)
+POWER = _ufunc(
+    "power", np.power, _power_vjp_base, _power_vjp_exponent, holomorphic=True, fun=operator.pow
+)
 FLOAT_POWER = _ufunc(
     "float_power", np.float_power, _power_vjp_base, _power_vjp_exponent, holomorphic=True
 )

@@ -3,6 +3,7 @@ dot, inner, outer, tensordot as composites of them."""
 
 from __future__ import annotations
 
+import operator
 import string
 from typing import Any
 
@@ -43,7 +44,13 @@ def _matmul_jvp(tangents: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 MATMUL = defprim(
-    "matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, jvp=_matmul_jvp, holomorphic=True
+    # operator.matmul is np.matmul on arrays (see elementwise._ufunc on operator functions)
+    "matmul",
+    operator.matmul,
+    _matmul_vjp_a,
+    _matmul_vjp_b,
+    jvp=_matmul_jvp,
+    holomorphic=True,
 )
 UFUNC_RULES[np.matmul] = MATMUL
 

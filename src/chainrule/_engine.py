@@ -32,10 +32,11 @@ class Node:
     """How one Tensor was computed: ``out = prim.fun(*args, **kwargs)``."""
 
     # out_tangent is set only in forward mode (read with getattr).
-    __slots__ = ("args", "kwargs", "out", "out_tangent", "parents", "prim", "seq")
+    __slots__ = ("args", "hooks", "kwargs", "out", "out_tangent", "parents", "prim", "seq")
 
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
         self.seq = _next_seq()  # creation order: inputs' nodes always have smaller numbers
+        self.hooks: list | None = None  # Tensor.register_hook on this node's output
         self.prim = prim
         # Forward arguments as plain arrays/values; None once released.
         self.args: tuple | None = args
@@ -69,6 +70,20 @@ def _released_error(node: Node) -> BackwardError:
         "the first backward(). Pass retain_graph=True to the first backward() call if you "
         "need to backpropagate through the same graph twice."
     )
+
+
+def run_hooks(hooks: list, g: Any) -> Any:
+    """Each hook sees the gradient and may return a replacement (None keeps it)."""
+    for hook in list(hooks):
+        replaced = hook(g)
+        if replaced is not None:
+            if np.shape(replaced) != np.shape(g):
+                raise BackwardError(
+                    f"a gradient hook returned shape {np.shape(replaced)} for a gradient of "
+                    f"shape {np.shape(g)}; a hook must keep the shape"
+                )
+            g = replaced
+    return g
 
 
 def _reverse_topological(root: Node, stops: Any) -> list[Node]:
@@ -158,6 +173,9 @@ def run_backward(
     # Leaves receive their gradients only once the whole sweep succeeded.
     seen: set[int] = set()
     for leaf, g in leaf_grads.values():
+        hooks = getattr(leaf, "_hooks", None)
+        if hooks:
+            g = run_hooks(hooks, g)
         if not create_graph:
             if tensor_mode and isinstance(g, _tensor_type()):
                 g = g.data
@@ -180,6 +198,8 @@ def _sweep(
     pop_grad, get_grad = grads.pop, grads.get
     for node in _reverse_topological(root, stops):
         g = pop_grad(node, None)  # None: every rule downstream returned None
+        if node.hooks is not None and g is not None:
+            g = run_hooks(node.hooks, g)
         if stops and node in stops:
             captured[node] = g
             continue

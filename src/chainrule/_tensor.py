@@ -8,6 +8,7 @@ recorded operation, so they are kept short.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,17 @@ class Tensor:
     array([ 5.4366, 22.1672])
     """
 
-    __slots__ = ("__weakref__", "_node", "_tangent", "data", "grad", "requires_grad")
+    # _hooks: gradient hooks of a leaf, set only when one is registered (read with getattr).
+    __slots__ = (
+        "__weakref__",
+        "_hooks",
+        "_node",
+        "_retains",
+        "_tangent",
+        "data",
+        "grad",
+        "requires_grad",
+    )
     # NumPy binary operators defer to our reflected ones (ndarray + Tensor -> Tensor).
     __array_priority__ = 1000
 
@@ -208,6 +219,61 @@ class Tensor:
             _check_grad_dtype(self.data.dtype, "Tensor.requires_grad_()")
         self.requires_grad = bool(flag)
         return self
+
+    def register_hook(self, hook: Any) -> RemovableHandle:
+        """Run ``hook(grad)`` on the gradient flowing into this tensor during backward.
+
+        The hook may return a replacement gradient (same shape) or ``None``.
+        Returns a handle whose ``remove()`` unregisters it.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> handle = x.register_hook(lambda g: g * 10)
+        >>> (x * 3).sum().backward(); x.grad
+        array([30., 30.])
+        >>> handle.remove()
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook: the hook must be callable, got {type(hook).__name__}")
+        if not self.requires_grad:
+            raise BackwardError(
+                "register_hook on a tensor that does not require grad: no gradient flows into it"
+            )
+        if self._node is not None:
+            if self._node.hooks is None:
+                self._node.hooks = []
+            hooks = self._node.hooks
+        else:
+            if getattr(self, "_hooks", None) is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * 3
+        >>> h.retain_grad()
+        >>> (h * h).sum().backward(); h.grad
+        array([ 6., 12.])
+        """
+        if self._node is None:
+            return  # a leaf keeps its gradient anyway
+        if getattr(self, "_retains", False):
+            return
+        self._retains = True
+        target = weakref.ref(self)  # the hook must not keep the tensor alive
+
+        def keep(g: Any) -> None:
+            t = target()
+            if t is not None:
+                kept = g if isinstance(g, Tensor) else np.array(g)
+                t.grad = kept if t.grad is None else t.grad + kept
+
+        self.register_hook(keep)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad`` becomes ``None``).
@@ -498,6 +564,19 @@ class Tensor:
         from .activations import relu
 
         return relu(self)
+
+
+class RemovableHandle:
+    """Returned by ``Tensor.register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("hook", "hooks")
+
+    def __init__(self, hooks: list, hook: Any) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
 
 
 # ------------------------------------------------------------------- recording

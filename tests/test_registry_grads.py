@@ -559,6 +559,21 @@ case(
 )
 case(np.where, lambda a, b: np.where(np.array([True, False, True]), a, b), U(2, 3), U(2, 1))
 case(np.where, lambda a: np.where(MASK[0], a, 0.0), U(4), label="scalar-branch")
+
+
+def assigned(index):
+    def f(x, v):
+        t = x * 1.0  # a non-leaf copy, written into as NumPy code does
+        t[index] = v
+        return t * x
+
+    return f
+
+
+case("setitem", assigned((slice(1, 3),)), U(4), U(2))
+case("setitem", assigned((0, slice(None))), U(2, 3), U(3), label="row-broadcast")
+case("setitem", assigned(np.array([0, 2])), U(4), U(), label="advanced-scalar")
+case("setitem", assigned(MASK), U(3, 4), U(), label="mask")
 case("scatter_add", lambda g: _tensor.call(SCATTER, g, np.array([0, 2, 0]), (3, 2)), U(3, 2))
 
 # ------------------------------------------------------------- activations
@@ -685,7 +700,7 @@ def _graph_primitives(out):
             continue
         seen.add(id(node))
         names.add(node.prim.name)
-        stack.extend(t._node for _, t in node.parents)
+        stack.extend(t._node for _, t, _ in node.parents)
     return names
 
 
@@ -708,8 +723,9 @@ FORWARD_ONLY = {"linalg.eig.eigenvectors"}
 
 
 def test_eig_eigenvector_tangents_match_finite_differences():
-    a = U(3, 3) + np.diag([1.0, 3.0, 5.0])  # distinct real eigenvalues
-    t = U(3, 3)
+    q = np.array([[1.0, 0.3, -0.2], [0.1, 1.0, 0.4], [-0.3, 0.2, 1.0]])
+    a = q @ np.diag([1.0, 3.0, 5.0]) @ np.linalg.inv(q)  # distinct real eigenvalues
+    t = np.array([[0.3, -0.1, 0.2], [0.05, 0.4, -0.3], [0.2, 0.1, -0.2]])
 
     def vectors(m):
         w, v = np.linalg.eig(m)

@@ -50,7 +50,7 @@ def qualified_name(func: Any) -> str:
 def _no_rule(func: Any, how: str = "") -> TypeError:
     return TypeError(
         f"chainrule has no derivative rule for {qualified_name(func)}{how}: calling it on a "
-        "Tensor would give a result without a gradient. Call it on t.detach() (or t.data) if "
+        "Tensor would give a result without a gradient. Call it on t.detach() (or t._data) if "
         "the result need not be differentiated, or write a cr.Function for it."
     )
 
@@ -58,7 +58,7 @@ def _no_rule(func: Any, how: str = "") -> TypeError:
 def unwrap(obj: Any) -> Any:
     """Replace Tensors by their data, through lists, tuples and dicts."""
     if isinstance(obj, _tensor.Tensor):
-        return obj.data
+        return obj._data
     if isinstance(obj, (list, tuple)):
         return type(obj)(unwrap(o) for o in obj)
     if isinstance(obj, dict):
@@ -108,9 +108,19 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
         if not _plain(x):
             return NotImplemented  # another library's array type: let it decide
     if "out" in kwargs:
+        out = kwargs.pop("out")
+        out = out if isinstance(out, tuple) else (out,)
+        if (
+            len(out) == 1
+            and isinstance(out[0], _tensor.Tensor)
+            and method == "__call__"
+            and not kwargs
+        ):
+            return _into(out[0], ufunc, inputs)
         raise TypeError(
-            f"{qualified_name(ufunc)}(..., out=...) on a Tensor: writing into an existing array "
-            "bypasses the tape. Use the returned value instead (y = np.f(x))."
+            f"{qualified_name(ufunc)}(..., out=...) with Tensors: the result can only be "
+            "written into one Tensor (out=t); writing it into a NumPy array would drop its "
+            "gradient. Use the returned value instead (y = np.f(x))."
         )
     if method != "__call__":
         target = _UFUNC_METHODS.get((ufunc, method))
@@ -132,6 +142,38 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
     if ufunc in reg.NONDIFF_UFUNCS:
         return nondiff_call(ufunc, inputs, kwargs)
     raise _no_rule(ufunc)
+
+
+def _into(target: Any, ufunc: np.ufunc, inputs: tuple) -> Any:
+    """ufunc(*inputs, out=target) for a Tensor target: computed on the tape, then written
+    into the target as an in-place update (its version counts the write)."""
+    if any(x is target for x in inputs):  # np.f(t, ..., out=t): compute from t's old value
+        old = target._snapshot()
+        inputs = tuple(old if x is target else x for x in inputs)
+    result = array_ufunc(target, ufunc, "__call__", *inputs)
+    if not isinstance(result, _tensor.Tensor):
+        raise TypeError(f"{qualified_name(ufunc)}(..., out=t): no Tensor result to write")
+    if result.shape != target.shape:
+        raise ValueError(
+            f"{qualified_name(ufunc)}(..., out=t): the result has shape {result.shape}, "
+            f"the target {target.shape}"
+        )
+    if target._node is None and target.requires_grad and result.requires_grad:
+        raise _tensor.BackwardError(
+            f"{qualified_name(ufunc)}(..., out=x) on a leaf tensor that requires grad would "
+            "overwrite the point at which its gradient is computed; use y = "
+            f"{qualified_name(ufunc)}(...) instead"
+        )
+    target._tangent = result._tangent
+    if result.requires_grad:
+        target._data, target._node = result._data, result._node
+        target.requires_grad = True
+        target._version += 1
+        target._node.out_version = target._version
+    else:
+        target._data[...] = result._data
+        target._version += 1
+    return target
 
 
 _PLAIN = (int, float, bool, complex, np.ndarray, np.generic)

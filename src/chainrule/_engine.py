@@ -32,16 +32,27 @@ class Node:
     """How one Tensor was computed: ``out = prim.fun(*args, **kwargs)``."""
 
     # out_tangent is set only in forward mode (read with getattr).
-    __slots__ = ("args", "hooks", "kwargs", "out", "out_tangent", "parents", "prim", "seq")
+    __slots__ = (
+        "args",
+        "hooks",
+        "kwargs",
+        "out",
+        "out_tangent",
+        "out_version",
+        "parents",
+        "prim",
+        "seq",
+    )
 
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
         self.seq = _next_seq()  # creation order: inputs' nodes always have smaller numbers
         self.hooks: list | None = None  # Tensor.register_hook on this node's output
+        self.out_version = 0  # the output's version when made; an in-place write changes it
         self.prim = prim
         # Forward arguments as plain arrays/values; None once released.
         self.args: tuple | None = args
         self.kwargs: Any = kwargs
-        # ((input index, Tensor), ...) for the inputs that require grad.
+        # ((input index, Tensor, its version when saved), ...) for inputs that require grad.
         self.parents: tuple | None = parents
         self.out: Any = out
 
@@ -72,6 +83,27 @@ def _released_error(node: Node) -> BackwardError:
     )
 
 
+def modified_error(name: str, index: int, tensor: Any, version: int) -> BackwardError:
+    source = f"the output of '{tensor._node.prim.name}'" if tensor._node is not None else "a leaf"
+    return BackwardError(
+        f"backward through '{name}': its input {index}, {source} of shape "
+        f"{tuple(tensor._data.shape)} and dtype {tensor._data.dtype}, was modified in place "
+        f"after the graph saved it (version {version}, now {tensor._version}); the gradient "
+        "would be wrong. Compute the new value out of place (y = f(x)), or modify it only "
+        "after backward()."
+    )
+
+
+def output_modified_error(node: Node, tensor: Any) -> BackwardError:
+    return BackwardError(
+        f"backward through '{node.prim.name}': its output (shape {tuple(tensor._data.shape)}, "
+        f"dtype {tensor._data.dtype}) was modified in place after '{node.prim.name}' computed "
+        f"it (version {node.out_version}, now {tensor._version}), and its gradient may depend "
+        "on that output; the gradient would be wrong. Compute the new value out of place "
+        "(y = f(x)), or modify it only after backward()."
+    )
+
+
 def run_hooks(hooks: list, g: Any) -> Any:
     """Each hook sees the gradient and may return a replacement (None keeps it)."""
     for hook in list(hooks):
@@ -97,7 +129,7 @@ def _reverse_topological(root: Node, stops: Any) -> list[Node]:
         parents = node.parents
         if parents is None:
             raise _released_error(node)
-        for _, tensor in parents:
+        for _, tensor, _ in parents:
             parent = tensor._node
             if parent is not None and parent not in seen:
                 seen.add(parent)
@@ -154,6 +186,8 @@ def run_backward(
     stops = {t._node for t in inputs if t._node is not None} if inputs else _NO_STOPS
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
     captured: dict[Node, Any] = {}
+    if root._node is not None and root._version != root._node.out_version:
+        raise output_modified_error(root._node, root)
     if root._node is None:
         leaf_grads[id(root)] = [root, head]
     elif root._node in stops:
@@ -178,7 +212,7 @@ def run_backward(
             g = run_hooks(hooks, g)
         if not create_graph:
             if tensor_mode and isinstance(g, _tensor_type()):
-                g = g.data
+                g = g._data
             g = _private_leaf_grad(g, seen)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     return None
@@ -214,15 +248,19 @@ def _sweep(
                 # Rules see Tensors, so what they compute is recorded in turn (create_graph)
                 # and carries tangents (forward mode).
                 live = list(args)
-                for i, tensor in parents:
+                for i, tensor, _ in parents:
                     live[i] = tensor
                 args = tuple(live)
                 ans = _tensor_type()._make(np.asarray(ans), node if create_graph else None)
                 ans._tangent = getattr(node, "out_tangent", None)
             if vjps is None:  # a custom Function: one backward() gives every input's gradient
                 joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents))
-        for i, tensor in parents:
+        for i, tensor, version in parents:
             parent = tensor._node
+            if tensor._version != version:
+                raise modified_error(prim.name, i, tensor, version)
+            if parent is not None and tensor._version != parent.out_version:
+                raise output_modified_error(parent, tensor)
             if g is not None:
                 if joint is not None:
                     gi = next(joint)
@@ -235,7 +273,7 @@ def _sweep(
                     else:
                         gi = rule(g, ans, *args)
                 if gi is not None:
-                    data = tensor.data
+                    data = tensor._data
                     if gi.shape != data.shape:
                         gi = unbroadcast(gi, data.shape, prim.name, i)
                     if gi.dtype is not data.dtype and gi.dtype != data.dtype:

@@ -70,8 +70,8 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
     tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
     if all(t is None for t in tangents):
         return
-    if result.data.dtype.kind == "c" or any(
-        isinstance(a, Tensor) and a.data.dtype.kind == "c" for a in args
+    if result._data.dtype.kind == "c" or any(
+        isinstance(a, Tensor) and a._data.dtype.kind == "c" for a in args
     ):
         from ._tensor import _complex_record
 
@@ -81,20 +81,20 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
         primals: tuple = args
         ans: Any = result
     else:
-        primals = tuple(a.data if isinstance(a, Tensor) else a for a in args)
-        ans = result.data
+        primals = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+        ans = result._data
     inputs = [is_data(a) for a in args]
     with _mode.forward_mode(False):
         tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, inputs)
     if tangent is None:
         return
-    dtype = result.data.dtype
+    dtype = result._data.dtype
     if tangent.dtype != dtype and dtype.kind in "fc":
         if tangent.dtype.kind == "c" and dtype.kind != "c":
             tangent = np.real(tangent)
         tangent = tangent.astype(dtype)
     if not record and isinstance(tangent, Tensor):
-        tangent = tangent.data
+        tangent = tangent._data
     result._tangent = tangent
     if result._node is not None:
         result._node.out_tangent = tangent

@@ -40,7 +40,7 @@ def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
 
 def _as_data(data: Any, dtype: Any, where: str) -> np.ndarray:
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     try:
         arr = np.array(data, dtype=dtype, copy=True)
     except (TypeError, ValueError) as e:
@@ -66,11 +66,12 @@ class Tensor:
     # _hooks: gradient hooks of a leaf, set only when one is registered (read with getattr).
     __slots__ = (
         "__weakref__",
+        "_data",  # the np.ndarray itself; .data hands out a view that reports writes
         "_hooks",
         "_node",
         "_retains",
         "_tangent",
-        "data",
+        "_version",  # bumped by every in-place write, checked by backward
         "grad",
         "requires_grad",
     )
@@ -81,7 +82,8 @@ class Tensor:
         arr = _as_data(data, dtype, "cr.tensor")
         if requires_grad:
             _check_grad_dtype(arr.dtype, "cr.tensor(requires_grad=True)")
-        self.data = arr
+        self._data = arr
+        self._version = 0
         self.grad: Any = None
         self.requires_grad = bool(requires_grad)
         self._node: Any = None
@@ -91,7 +93,8 @@ class Tensor:
     def _make(data: np.ndarray, node: Any) -> Tensor:
         """Wrap an operation's result without copying (the hot path)."""
         t = _new(Tensor)
-        t.data = data
+        t._data = data
+        t._version = 0
         t.grad = None
         t.requires_grad = node is not None
         t._node = node
@@ -100,20 +103,46 @@ class Tensor:
 
     # ---------------------------------------------------------------- metadata
     @property
+    def data(self) -> np.ndarray:
+        """The values, as an ``np.ndarray`` sharing this tensor's memory.
+
+        Writing into it (``t.data[...] = v``, ``t.data -= lr * t.grad``, ``out=``)
+        is allowed and counted: a backward pass through a graph that saved the
+        old values then raises instead of returning a wrong gradient.
+        """
+        view = self._data.view(_WatchedArray)
+        view._owner = self
+        return view
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if (
+            isinstance(value, _WatchedArray)
+            and value._owner is self
+            and _same_view(value, self._data)
+        ):
+            return  # `t.data += 1` assigns back the view it just wrote through (already counted)
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if type(arr) is not np.ndarray:
+            arr = arr.view(np.ndarray)
+        self._data = arr
+        self._version += 1
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -125,17 +154,17 @@ class Tensor:
         return _rules[np.transpose](self)
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        for i in range(len(self.data)):
+        for i in range(len(self._data)):
             yield self[i]
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype not in (np.float64, np.int64, np.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (np.float64, np.int64, np.bool_):
+            extra += f", dtype={self._data.dtype}"
         if self._node is not None:
             extra += f", grad_fn=<{self._node.prim.name}>"
         elif self.requires_grad:
@@ -147,11 +176,11 @@ class Tensor:
         if self.requires_grad:
             raise TypeError(
                 "converting a Tensor that requires grad to a NumPy array would silently drop "
-                "its gradient. Call t.detach() (or use t.data / t.numpy()) if that is what you "
+                "its gradient. Call t.detach() (or use t._data / t.numpy()) if that is what you "
                 "want, or use a NumPy function on the Tensor itself so it is recorded "
                 "(np.stack([a, b]) instead of np.array([a, b]))."
             )
-        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        data = self._data if dtype is None else self._data.astype(dtype, copy=False)
         return data.copy() if copy else data
 
     def numpy(self) -> np.ndarray:
@@ -170,27 +199,27 @@ class Tensor:
         >>> cr.tensor([[3.5]]).item()
         3.5
         """
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         """The data as nested Python lists."""
-        return self.data.tolist()
+        return self._data.tolist()
 
     # Any one-element tensor converts, whatever its number of axes, as .item() does.
     def __float__(self) -> float:
-        return float(self.data.item())
+        return float(self._data.item())
 
     def __int__(self) -> int:
-        return int(self.data.item())
+        return int(self._data.item())
 
     def __index__(self) -> int:
-        return self.data.__index__()
+        return self._data.__index__()
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._data)
 
     def __complex__(self) -> complex:
-        return complex(self.data)
+        return complex(self._data)
 
     # ------------------------------------------------------------------ grad
     def detach(self) -> Tensor:
@@ -201,7 +230,7 @@ class Tensor:
         >>> (x * 2).detach().requires_grad
         False
         """
-        return Tensor._make(self.data, None)
+        return Tensor._make(self._data, None)
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf, in place; returns the tensor.
@@ -216,7 +245,7 @@ class Tensor:
                 "use .detach() to get a tensor without a graph"
             )
         if flag:
-            _check_grad_dtype(self.data.dtype, "Tensor.requires_grad_()")
+            _check_grad_dtype(self._data.dtype, "Tensor.requires_grad_()")
         self.requires_grad = bool(flag)
         return self
 
@@ -245,7 +274,7 @@ class Tensor:
             hooks = self._node.hooks
         else:
             if getattr(self, "_hooks", None) is None:
-                self._hooks = []
+                self._hooks: list = []
             hooks = self._hooks
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
@@ -308,7 +337,7 @@ class Tensor:
                 "backward() on a tensor that does not require grad: no input of the "
                 "computation has requires_grad=True, or it ran under cr.no_grad()"
             )
-        data = self.data
+        data = self._data
         if grad is None:
             # ones_like; a numpy scalar for a 0-d tensor (fast scalar arithmetic in the rules)
             head: Any = data.dtype.type(1) if data.ndim == 0 else np.ones_like(data)
@@ -316,7 +345,7 @@ class Tensor:
             if isinstance(grad, Tensor) and create_graph:
                 head = grad
             else:
-                raw = grad.data if isinstance(grad, Tensor) else grad
+                raw = grad._data if isinstance(grad, Tensor) else grad
                 head = np.array(raw, dtype=data.dtype, copy=True)
             if head.shape != data.shape:
                 raise BackwardError(
@@ -425,6 +454,75 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return _rules[_dispatch.getitem](self, index)
 
+    # ---------------------------------------------------------- in-place writes
+    # NumPy semantics: the Tensor object itself takes the new value. On the tape it is
+    # recorded out of place (the old value stays saved for the nodes that used it), and
+    # the version counter lets backward refuse graphs that saw the old value.
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from .ops.indexing import SETITEM, _raw_index
+
+        self._write("t[index] = value", SETITEM, (_raw_index(index), value))
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._write("+=", ew.ADD, (other,))
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._write("-=", ew.SUBTRACT, (other,))
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._write("*=", ew.MULTIPLY, (other,))
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._write("/=", ew.DIVIDE, (other,))
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._write("**=", ew.POWER, (other,))
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        return self._write("@=", la.MATMUL, (other,))
+
+    def _snapshot(self) -> Tensor:
+        """A new Tensor object for this tensor's current value and graph position."""
+        old = Tensor._make(self._data, self._node)
+        old.requires_grad = self.requires_grad
+        old._version = self._version
+        old._tangent = self._tangent
+        return old
+
+    def _write(self, what: str, prim: Any, rest: tuple) -> Tensor:
+        records = _grad_state.enabled and (
+            self.requires_grad or any(isinstance(r, Tensor) and r.requires_grad for r in rest)
+        )
+        if records and self._node is None and self.requires_grad:
+            raise BackwardError(
+                f"{what} on a leaf tensor that requires grad would overwrite the point at which "
+                "its gradient is computed. Write x = x + y (a new tensor), or update the "
+                "values under cr.no_grad() (as an optimizer step does)."
+            )
+        carries_tangent = _grad_state.forward and (
+            self._tangent is not None
+            or any(isinstance(r, Tensor) and r._tangent is not None for r in rest)
+        )
+        if records or carries_tangent:
+            old = self._snapshot()  # the value the graph saw
+            new = apply(prim, (old, *(old if r is self else r for r in rest)))
+            self._data, self._node, self._tangent = new._data, new._node, new._tangent
+            self.requires_grad = new.requires_grad
+            self._version += 1
+            if self._node is not None:
+                self._node.out_version = self._version
+            return self
+        # Nothing to record: write into the array itself, and count the write.
+        raw = tuple(r._data if isinstance(r, Tensor) else r for r in rest)
+        result = prim.fun(self._data, *raw)
+        if np.shape(result) != self._data.shape:
+            raise ValueError(
+                f"{what}: the result has shape {np.shape(result)}, the tensor {self._data.shape}"
+            )
+        self._data[...] = result
+        self._version += 1
+        return self
+
     # ------------------------------------------------------- array methods
     # Each forwards to the same implementation as the NumPy function.
     def sum(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
@@ -474,10 +572,10 @@ class Tensor:
         return _dispatch.nondiff_call(np.nonzero, (self,), {})
 
     def argmax(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return self.data.argmax(axis=axis, keepdims=keepdims)
+        return self._data.argmax(axis=axis, keepdims=keepdims)
 
     def argmin(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return self.data.argmin(axis=axis, keepdims=keepdims)
+        return self._data.argmin(axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any, order: str = "C") -> Tensor:
         if len(shape) == 1 and not isinstance(shape[0], int):
@@ -566,6 +664,99 @@ class Tensor:
         return relu(self)
 
 
+class _WatchedArray(np.ndarray):
+    """What ``Tensor.data`` returns: the tensor's own memory, reporting in-place
+    writes to the tensor's version counter. Everything else behaves as an ndarray
+    (results of computations are plain ndarrays)."""
+
+    _owner: Any = None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._owner = getattr(obj, "_owner", None)
+
+    def _written(self) -> None:
+        owner = self._owner
+        if owner is not None:
+            owner._version += 1
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._written()
+        np.ndarray.__setitem__(self.view(np.ndarray), index, _plain_array(value))
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        if out is None:
+            return getattr(ufunc, method)(*(_plain_array(x) for x in inputs), **kwargs)
+        for o in out:
+            if isinstance(o, _WatchedArray):
+                o._written()
+        kwargs["out"] = tuple(_plain_array(o) for o in out)
+        getattr(ufunc, method)(*(_plain_array(x) for x in inputs), **kwargs)
+        return out[0] if len(out) == 1 else out  # as NumPy: the out arrays themselves
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func in _WRITES_FIRST_ARGUMENT and args and isinstance(args[0], _WatchedArray):
+            args[0]._written()
+        plain_args = tuple(_plain_array(a, deep=True) for a in args)
+        plain_kwargs = {k: _plain_array(v, deep=True) for k, v in kwargs.items()}
+        return func(*plain_args, **plain_kwargs)
+
+    def fill(self, value: Any) -> None:
+        self._written()
+        self.view(np.ndarray).fill(value)
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        self._written()
+        self.view(np.ndarray).sort(*args, **kwargs)
+
+    def partition(self, *args: Any, **kwargs: Any) -> None:
+        self._written()
+        self.view(np.ndarray).partition(*args, **kwargs)
+
+    def put(self, *args: Any, **kwargs: Any) -> None:
+        self._written()
+        self.view(np.ndarray).put(*args, **kwargs)
+
+    def __reduce__(self) -> Any:  # pickles as a plain array
+        return self.view(np.ndarray).__reduce__()
+
+    def __repr__(self) -> str:  # prints exactly like the ndarray it is
+        return repr(self.view(np.ndarray))
+
+    def __str__(self) -> str:
+        return str(self.view(np.ndarray))
+
+
+_WRITES_FIRST_ARGUMENT = {
+    f
+    for f in (
+        np.copyto,
+        np.put,
+        np.place,
+        np.putmask,
+        np.fill_diagonal,
+        getattr(np, "put_along_axis", None),
+    )
+    if f is not None
+}
+
+
+def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
+    return (
+        a.shape == b.shape
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
+
+
+def _plain_array(x: Any, deep: bool = False) -> Any:
+    if isinstance(x, _WatchedArray):
+        return x.view(np.ndarray)
+    if deep and isinstance(x, (list, tuple)):
+        return type(x)(_plain_array(v, True) for v in x)
+    return x
+
+
 class RemovableHandle:
     """Returned by ``Tensor.register_hook``; ``remove()`` unregisters the hook."""
 
@@ -582,18 +773,19 @@ class RemovableHandle:
 # ------------------------------------------------------------------- recording
 def apply1(prim: Any, x: Tensor) -> Tensor:
     """Run a one-input primitive on Tensor ``x`` and record it if needed."""
-    xd = x.data
+    xd = x._data
     if xd.ndim == 0:
         xd = xd[()]  # numpy scalars: 0-d arithmetic here and in the rules is ~6x faster
     out = prim.fun(xd)
     result = _new(Tensor)  # Tensor._make, inlined: this is the hot path
-    result.data = out if type(out) is _ndarray else _asarray(out)
+    result._data = out if type(out) is _ndarray else _asarray(out)
     result.grad = result._tangent = None
+    result._version = 0
     if x.requires_grad and _grad_state.enabled:
-        dtype, in_dtype = result.data.dtype, x.data.dtype  # abs(complex) is real
+        dtype, in_dtype = result._data.dtype, x._data.dtype  # abs(complex) is real
         if (dtype is not _F64 or in_dtype is not _F64) and "c" in (dtype.kind, in_dtype.kind):
             prim = _complex_record(prim)
-        result._node = _Node(prim, (xd,), None, ((0, x),), out)
+        result._node = _Node(prim, (xd,), None, ((0, x, x._version),), out)
         result.requires_grad = True
     else:
         result._node = None
@@ -606,7 +798,7 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
 def apply2(prim: Any, x: Any, y: Any) -> Tensor:
     """Run a two-input primitive where ``x`` or ``y`` is a Tensor; record it if needed."""
     if isinstance(x, Tensor):
-        xd = x.data
+        xd = x._data
         if xd.ndim == 0:
             xd = xd[()]
         xr = x.requires_grad
@@ -614,7 +806,7 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
         xd = x if type(x) in _SCALARS else _asarray(x)
         xr = False
     if isinstance(y, Tensor):
-        yd = y.data
+        yd = y._data
         if yd.ndim == 0:
             yd = yd[()]
         yr = y.requires_grad
@@ -623,18 +815,19 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
         yr = False
     out = prim.fun(xd, yd)
     result = _new(Tensor)
-    result.data = out if type(out) is _ndarray else _asarray(out)
+    result._data = out if type(out) is _ndarray else _asarray(out)
     result.grad = result._tangent = None
+    result._version = 0
     if (xr or yr) and _grad_state.enabled:
-        dtype = result.data.dtype
+        dtype = result._data.dtype
         if dtype is not _F64 and dtype.kind == "c":
             prim = _complex_record(prim)
         if xr and yr:
-            parents: tuple = ((0, x), (1, y))
+            parents: tuple = ((0, x, x._version), (1, y, y._version))
         elif xr:
-            parents = ((0, x),)
+            parents = ((0, x, x._version),)
         else:
-            parents = ((1, y),)
+            parents = ((1, y, y._version),)
         result._node = _Node(prim, (xd, yd), None, parents, out)
         result.requires_grad = True
     else:
@@ -658,9 +851,9 @@ def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
     parents = []
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
-            raw.append(a.data)
+            raw.append(a._data)
             if a.requires_grad:
-                parents.append((i, a))
+                parents.append((i, a, a._version))
         else:
             raw.append(a)
     out = prim.fun(*raw, **kwargs) if kwargs else prim.fun(*raw)
@@ -668,7 +861,7 @@ def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
         out = _asarray(out)
     differentiable = out.dtype.kind in "fc"  # an integer result (e.g. a cast) has no gradient
     if parents and differentiable and _grad_state.enabled:
-        if out.dtype.kind == "c" or any(t.data.dtype.kind == "c" for _, t in parents):
+        if out.dtype.kind == "c" or any(t._data.dtype.kind == "c" for _, t, _ in parents):
             prim = _complex_record(prim)
         result = _make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), out))
     else:

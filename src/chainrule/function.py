@@ -61,7 +61,7 @@ class Function:
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for ``backward``; read them back from ``self.saved_tensors``."""
-        self._saved = tuple(a.data if isinstance(a, Tensor) else a for a in arrays)
+        self._saved = tuple(a._data if isinstance(a, Tensor) else a for a in arrays)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -72,7 +72,7 @@ class Function:
         ctx = copy.copy(self)
         ctx._saved = ()
         name = type(self).__name__
-        raw = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        raw = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         with _mode.no_grad():
             result = ctx.forward(*raw, **kwargs)
         multiple = isinstance(result, tuple)
@@ -80,7 +80,9 @@ class Function:
             _output_array(o, name, k) for k, o in enumerate(result if multiple else (result,))
         )
         parents = tuple(
-            (i, a) for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
+            (i, a, a._version)
+            for i, a in enumerate(args)
+            if isinstance(a, Tensor) and a.requires_grad
         )
         if not parents or not _mode.state.enabled:
             wrapped = tuple(Tensor._make(o, None) for o in outs)
@@ -96,7 +98,7 @@ class Function:
             bundle = _Outputs(outs)
             head = Tensor._make(bundle, Node(record, raw, ctx, parents, bundle))  # type: ignore[arg-type]
             wrapped = tuple(
-                Tensor._make(o, Node(_SELECT, (bundle, k), None, ((0, head),), o))
+                Tensor._make(o, Node(_SELECT, (bundle, k), None, ((0, head, 0),), o))
                 if o.dtype.kind in "fc"
                 else Tensor._make(o, None)
                 for k, o in enumerate(outs)
@@ -171,7 +173,7 @@ class _FunctionRecord:
                 function=name,
             )
         result = []
-        for i, tensor in parents:
+        for i, tensor, _ in parents:
             gi = grads[i]
             if gi is not None:
                 gi = _checked_grad(gi, name, i, tensor, keep_tensors)
@@ -181,7 +183,7 @@ class _FunctionRecord:
 
 def _checked_grad(gi: Any, name: str, i: int, tensor: Tensor, keep_tensors: bool) -> Any:
     if isinstance(gi, Tensor):
-        checked = _checked_grad(gi.data, name, i, tensor, False)
+        checked = _checked_grad(gi._data, name, i, tensor, False)
         return gi if keep_tensors else checked
     if not isinstance(gi, (np.ndarray, np.generic, float, int)) or isinstance(gi, bool):
         raise FunctionBackwardError(
@@ -281,7 +283,7 @@ class _live_saved:
 
     def _live(self, a: Any, k: int) -> Any:
         for t in (*self.inputs, *self.outputs):
-            if t is not None and a is t.data:
+            if t is not None and a is t._data:
                 return t
         if isinstance(a, np.ndarray) and a.dtype.kind in "fc":
             raise BackwardError(
@@ -304,7 +306,7 @@ def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs:
     with _mode.forward_mode(False):
         if ctx.jvp is not None:
             filled = [
-                (t.data if isinstance(t, Tensor) else t)
+                (t._data if isinstance(t, Tensor) else t)
                 if t is not None
                 else (np.zeros_like(r) if isinstance(a, Tensor) else None)
                 for t, r, a in zip(tangents, raw, args, strict=True)
@@ -326,7 +328,7 @@ def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs:
                 f"{name}: the output tangent has shape {np.shape(t)}, the output {o.shape}",
                 function=name,
             )
-        o._tangent = t if record or not isinstance(t, Tensor) else t.data
+        o._tangent = t if record or not isinstance(t, Tensor) else t._data
         if o._node is not None:
             o._node.out_tangent = o._tangent
 

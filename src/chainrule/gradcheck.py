@@ -60,7 +60,7 @@ class _Problem:
                 "gradcheck: no floating-point input to check; pass the inputs as float arrays"
             )
         for i in self.checked:
-            x = inputs[i].data if isinstance(inputs[i], Tensor) else inputs[i]
+            x = inputs[i]._data if isinstance(inputs[i], Tensor) else inputs[i]
             self.inputs[i] = np.array(x, dtype=np.float64)
         self.rng = np.random.default_rng(seed)
         outs = self.outputs(self.inputs)
@@ -79,7 +79,7 @@ class _Problem:
         for k, o in enumerate(outs):
             if isinstance(o, Tensor):
                 if o.dtype.kind == "f":
-                    checked.append(o if requires_grad else o.data)
+                    checked.append(o if requires_grad else o._data)
             elif isinstance(o, (np.ndarray, np.generic, float)):
                 raise GradcheckError(
                     f"gradcheck: output {k} of {self.name} is a plain {type(o).__name__}, not "

@@ -76,11 +76,11 @@ def _float_array(x: Any, where: str) -> np.ndarray:
 def _input(x: Any, where: str, requires_grad: bool, tangent: Any = None) -> Tensor:
     """A fresh Tensor standing for argument ``x`` inside a transform."""
     if isinstance(x, Tensor):
-        _float_array(x.data, where)
+        _float_array(x._data, where)
         if tangent is None:
             tangent = x._tangent  # an outer jvp's tangent flows on through this transform
         with _mode.enable_grad(), _mode.forward_mode(False):
-            t = apply(IDENTITY, (x,)) if x.requires_grad else Tensor._make(x.data, None)
+            t = apply(IDENTITY, (x,)) if x.requires_grad else Tensor._make(x._data, None)
     else:
         t = Tensor._make(_float_array(x, where), None)
     if requires_grad and t._node is None:
@@ -115,7 +115,7 @@ def _result(x: Any, nested: bool) -> Any:
     if nested:
         return x
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     return x
 
 
@@ -148,7 +148,7 @@ def _scalar_output(out: Any, name: str) -> Any:
             f"{name}: f must return a scalar, got a {type(out).__name__}; for several outputs use "
             "cr.vjp or cr.jacobian (or has_aux=True to return (value, aux))"
         )
-    shape = np.shape(out.data if isinstance(out, Tensor) else out)
+    shape = np.shape(out._data if isinstance(out, Tensor) else out)
     if int(np.prod(shape)) != 1:
         raise TypeError(
             f"{name}: f must return a scalar, got an output of shape {shape}; use cr.vjp or "
@@ -172,7 +172,7 @@ def _backward_to(out: Any, head: Any, inputs: list[Tensor], nested: bool) -> lis
             g = _zeros_like(t, nested or tensor_mode)
         elif tensor_mode and not isinstance(g, Tensor):
             g = Tensor._make(np.asarray(g), None)
-        result.append(g if nested else _owned(g.data if isinstance(g, Tensor) else g))
+        result.append(g if nested else _owned(g._data if isinstance(g, Tensor) else g))
     return result
 
 
@@ -243,7 +243,7 @@ def _value_and_grad(
             else:
                 out, aux = result, None
             _scalar_output(out, name)
-            head = np.ones(np.shape(out.data if isinstance(out, Tensor) else out))
+            head = np.ones(np.shape(out._data if isinstance(out, Tensor) else out))
             flat = _backward_to(out, head, inputs, nested)
         grads, k = [], 0
         for rebuild, n in rebuilds:
@@ -263,7 +263,7 @@ def _value_and_grad(
 
 def _detached(tree: Any) -> Any:
     leaves, rebuild = _flatten(tree)
-    return rebuild([leaf.data if isinstance(leaf, Tensor) else leaf for leaf in leaves])
+    return rebuild([leaf._data if isinstance(leaf, Tensor) else leaf for leaf in leaves])
 
 
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]]:
@@ -289,7 +289,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
             rebuilds.append((rebuild, len(wrapped)))
         out = f(*call_args)
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
-    shapes = [np.shape(o.data if isinstance(o, Tensor) else o) for o in outs]
+    shapes = [np.shape(o._data if isinstance(o, Tensor) else o) for o in outs]
 
     def vjp_fn(cotangent: Any) -> tuple:
         cots = list(cotangent) if isinstance(out, (tuple, list)) else [cotangent]
@@ -298,7 +298,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
                 f"cr.vjp: vjp_fn got {len(cots)} cotangent(s) for {len(outs)} output(s)"
             )
         for k, (c, shape) in enumerate(zip(cots, shapes, strict=True)):
-            if np.shape(c.data if isinstance(c, Tensor) else c) != shape:
+            if np.shape(c._data if isinstance(c, Tensor) else c) != shape:
                 raise ValueError(
                     f"cr.vjp: cotangent {k} has shape {np.shape(c)}, the output has shape {shape}"
                 )
@@ -313,7 +313,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
                 target = functools.reduce(lambda a, b: a + b, terms) if terms else 0.0
                 head = np.ones(())
             if isinstance(head, Tensor) and not inner_nested:
-                head = head.data
+                head = head._data
             flat = _backward_to(target, head, inputs, inner_nested)
         grads, k = [], 0
         for rebuild, n in rebuilds:
@@ -371,7 +371,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         if isinstance(o, Tensor):
             t = o._tangent if o._tangent is not None else np.zeros(o.shape, o.dtype)
             values.append(_result(o, nested))
-            tans.append(t if nested or not isinstance(t, Tensor) else t.data)
+            tans.append(t if nested or not isinstance(t, Tensor) else t._data)
         else:
             values.append(o)
             tans.append(np.zeros(np.shape(o)))
@@ -410,7 +410,7 @@ def jacobian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
 
 def _jacobian_one(f: Callable[..., Any], args: tuple, a: int) -> Any:
     x = args[a]
-    xv = x.data if isinstance(x, Tensor) else _float_array(x, f"cr.jacobian: argument {a}")
+    xv = x._data if isinstance(x, Tensor) else _float_array(x, f"cr.jacobian: argument {a}")
     nested = _nested(args)
 
     def partial(xa: Any) -> Any:
@@ -422,15 +422,15 @@ def _jacobian_one(f: Callable[..., Any], args: tuple, a: int) -> Any:
     basis = np.eye(max(n_in, 1), dtype=xv.dtype)[:n_in]
     if n_in and _mode.state.forward == 0:
         out, first = jvp(partial, (x,), (basis[0].reshape(xv.shape),))
-        out_shape = np.shape(out.data if isinstance(out, Tensor) else out)
+        out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
         if int(np.prod(out_shape)) >= n_in:  # forward mode: one pass per input element
             cols = [first] + [jvp(partial, (x,), (e.reshape(xv.shape),))[1] for e in basis[1:]]
             stacked = np.stack(cols, axis=-1)
             return np.reshape(stacked, out_shape + xv.shape)
     out, vjp_fn = vjp(partial, x)  # reverse mode: one pass per output element
-    out_shape = np.shape(out.data if isinstance(out, Tensor) else out)
+    out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
     n_out = int(np.prod(out_shape))
-    dtype = np.result_type(out.data if isinstance(out, Tensor) else out)
+    dtype = np.result_type(out._data if isinstance(out, Tensor) else out)
     rows = [vjp_fn(e.reshape(out_shape))[0] for e in np.eye(max(n_out, 1), dtype=dtype)[:n_out]]
     if not rows:
         zeros = np.zeros(out_shape + xv.shape, xv.dtype)
@@ -479,7 +479,7 @@ def _forward_over_reverse(
             inputs.append(x)
         out = _scalar_output(f(*inputs), name)
         grads = _backward_to(
-            out, np.ones(np.shape(out.data if isinstance(out, Tensor) else out)), inputs, True
+            out, np.ones(np.shape(out._data if isinstance(out, Tensor) else out)), inputs, True
         )
     result = []
     for g, x in zip(grads, inputs, strict=True):
@@ -488,7 +488,7 @@ def _forward_over_reverse(
             if isinstance(g, Tensor) and g._tangent is not None
             else np.zeros(x.shape, x.dtype)
         )
-        result.append(t if nested or not isinstance(t, Tensor) else t.data)
+        result.append(t if nested or not isinstance(t, Tensor) else t._data)
     return result
 
 
@@ -508,7 +508,7 @@ def hessian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
     def hess(*args: Any) -> Any:
         nums, single = _argnum_list(argnums, len(args), "cr.hessian")
         xs = [
-            args[a].data
+            args[a]._data
             if isinstance(args[a], Tensor)
             else _float_array(args[a], f"cr.hessian: argument {a}")
             for a in nums

@@ -19,7 +19,7 @@ from .indexing import SCATTER, getitem, take_along_axis
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, _tensor.Tensor) else np.asarray(x)
+    return x._data if isinstance(x, _tensor.Tensor) else np.asarray(x)
 
 
 def _rules(f: Any) -> Any:
@@ -123,7 +123,7 @@ def _cumprod_weights(x: Any, axis: int) -> Any:
 def _cumprod_vjp(g: Any, ans: Any, x: Any, axis: Any = None) -> Any:
     if axis is None:
         return np.reshape(_cumprod_vjp(g, ans, np.ravel(x), 0), np.shape(x))
-    if isinstance(x, _tensor.Tensor) and np.any(x.data == 0):
+    if isinstance(x, _tensor.Tensor) and np.any(x._data == 0):
         raise NotImplementedError(
             "second derivatives of np.cumprod at an input containing zeros are not supported"
         )

@@ -24,7 +24,7 @@ def _T(a: Any) -> Any:
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, _tensor.Tensor) else np.asarray(x)
+    return x._data if isinstance(x, _tensor.Tensor) else np.asarray(x)
 
 
 def _diag(v: Any) -> Any:

@@ -185,7 +185,7 @@ def ifftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = 
 
 
 def _real_input(a: Any, name: str) -> None:
-    data = a.data if isinstance(a, _tensor.Tensor) else np.asarray(a)
+    data = a._data if isinstance(a, _tensor.Tensor) else np.asarray(a)
     if data.dtype.kind == "c":
         raise TypeError(
             f"{name} of complex data: NumPy discards the imaginary part; take np.real first"
@@ -239,7 +239,7 @@ def irfftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any =
 
 def _complex(a: Any) -> Any:
     """irfft reads a spectrum: a real Tensor is made complex first (recorded)."""
-    data = a.data if isinstance(a, _tensor.Tensor) else np.asarray(a)
+    data = a._data if isinstance(a, _tensor.Tensor) else np.asarray(a)
     return a if data.dtype.kind == "c" else a.astype(np.result_type(data, np.complex64))
 
 

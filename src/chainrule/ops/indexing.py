@@ -40,10 +40,43 @@ GETITEM = defprim("getitem", lambda x, index: x[index], _getitem_vjp, linear=Tru
 SCATTER = defprim("scatter_add", _scatter, _scatter_vjp, linear=True)
 
 
+def _assign(x: Any, index: Any, value: Any) -> Any:
+    """x with x[index] = value, out of place (the tape keeps the old x)."""
+    out = np.array(x, copy=True)
+    out[index] = value
+    return out
+
+
+def _assign_vjp_x(g: Any, ans: Any, x: Any, index: Any, value: Any) -> Any:
+    # The overwritten entries no longer depend on x.
+    return np.where(_overwritten(index, np.shape(x)), 0, g)
+
+
+def _overwritten(index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[index] = True
+    return mask
+
+
+SETITEM = defprim(
+    "setitem",
+    _assign,
+    _assign_vjp_x,
+    None,
+    lambda g, ans, x, index, value: _tensor.call(GETITEM, g, index),  # engine sums broadcasts
+    jvp=lambda t, ans, x, index, value: _assign(
+        np.zeros(np.shape(ans)) if t[0] is None else t[0],
+        index,
+        0.0 if t[2] is None else t[2],
+    ),
+    complex_ok=True,
+)
+
+
 def _raw_index(index: Any) -> Any:
     """Tensors used as indices (integer arrays, boolean masks) index by their data."""
     if isinstance(index, _tensor.Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
         return tuple(_raw_index(i) for i in index)
     if isinstance(index, list) and any(isinstance(i, _tensor.Tensor) for i in index):
@@ -73,7 +106,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
         return _dispatch.nondiff_call(np.where, (condition,), {})
     if x is None or y is None:
         raise ValueError("np.where: either both or neither of x and y should be given")
-    cond = condition.data if isinstance(condition, _tensor.Tensor) else condition
+    cond = condition._data if isinstance(condition, _tensor.Tensor) else condition
     return _tensor.apply(WHERE, (cond, x, y))
 
 

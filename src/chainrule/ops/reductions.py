@@ -41,7 +41,7 @@ def _product_of_others(x: Any, axis: Any) -> Any:
 
 
 def _prod_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    if isinstance(x, _tensor.Tensor) and np.any(x.data == 0):
+    if isinstance(x, _tensor.Tensor) and np.any(x._data == 0):
         # The zero-safe formula is exact, but its own derivative is not at zeros.
         raise NotImplementedError(
             "second derivatives of np.prod at an input containing zeros are not supported: "

@@ -1,0 +1,172 @@
+"""In-place writes: recorded correctly, or refused at backward -- never a wrong gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def leaf(*values):
+    return cr.tensor(np.array(values, dtype=float), requires_grad=True)
+
+
+# ------------------------------------------------- writes the graph must see
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda t: t.data.__setitem__(Ellipsis, 0.0),
+        lambda t: t.data.__setitem__(0, 5.0),
+        lambda t: t.data.fill(1.0),
+        lambda t: np.copyto(t.data, np.zeros(3)),
+        lambda t: np.exp(t.data, out=t.data),
+        lambda t: t.data.__iadd__(1.0),
+        lambda t: t.data.sort(),
+    ],
+    ids=["setitem-all", "setitem-one", "fill", "copyto", "ufunc-out", "iadd", "sort"],
+)
+def test_writing_into_a_saved_input_is_refused_at_backward(mutate):
+    x = leaf(3.0, 1.0, 2.0)
+    y = x * x  # saves x
+    mutate(x)
+    with pytest.raises(
+        cr.BackwardError,
+        match=r"backward through 'multiply': its input 0, a leaf of shape \(3,\).*modified in place",
+    ):
+        y.sum().backward()
+
+
+def test_writing_into_a_saved_output_names_the_primitive_that_saved_it():
+    x = leaf(1.0, 2.0)
+    y = np.exp(x)  # its rule uses its output
+    y.data[...] = 0.0
+    z = y.sum()  # made after the write: z's own record is fine, exp's is not
+    with pytest.raises(
+        cr.BackwardError, match=r"backward through 'exp': its output .* was modified in place"
+    ):
+        z.backward()
+    with pytest.raises(cr.BackwardError, match=r"'exp'"):
+        y.backward()
+
+
+def test_a_write_before_use_is_fine_and_later_graphs_see_the_new_value():
+    x = leaf(1.0, 2.0)
+    x.data[0] = 4.0
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [8.0, 4.0])
+
+
+def test_the_optimizer_step_pattern_works():
+    w = leaf(1.0, -2.0)
+    for _ in range(3):
+        w.grad = None
+        loss = np.sum(w**2)
+        loss.backward()
+        w.data -= 0.1 * w.grad  # after backward: allowed
+    np.testing.assert_allclose(w.data, np.array([1.0, -2.0]) * 0.8**3)
+    with cr.no_grad():
+        w -= 0.5 * w  # in place, not recorded
+    np.testing.assert_allclose(w.data, np.array([1.0, -2.0]) * 0.8**3 * 0.5)
+    assert w.is_leaf and w.requires_grad
+
+
+def test_in_place_operator_on_a_leaf_that_requires_grad_is_refused():
+    x = leaf(1.0)
+    with pytest.raises(cr.BackwardError, match=r"\+= on a leaf tensor that requires grad"):
+        x += 1
+    with pytest.raises(cr.BackwardError, match="leaf tensor that requires grad"):
+        np.add(x, 1.0, out=x)
+
+
+@pytest.mark.parametrize(
+    "inplace, plain",
+    [
+        (lambda h, x: h.__iadd__(x), lambda h, x: h + x),
+        (lambda h, x: h.__isub__(2.0), lambda h, x: h - 2.0),
+        (lambda h, x: h.__imul__(x), lambda h, x: h * x),
+        (lambda h, x: h.__itruediv__(x + 3), lambda h, x: h / (x + 3)),
+        (lambda h, x: h.__ipow__(2), lambda h, x: h**2),
+        (lambda h, x: np.multiply(h, x, out=h), lambda h, x: h * x),
+        (lambda h, x: np.sin(h, out=h), lambda h, x: np.sin(h)),
+    ],
+)
+def test_in_place_operators_on_non_leaves_record_like_their_out_of_place_forms(inplace, plain):
+    x1, x2 = leaf(0.5, 1.5), leaf(0.5, 1.5)
+    h1 = x1 * 2.0
+    alias = h1
+    inplace(h1, x1)
+    assert alias is h1  # NumPy semantics: the same object holds the new value
+    (h1 * h1).sum().backward()
+    h2 = plain(x2 * 2.0, x2)
+    (h2 * h2).sum().backward()
+    np.testing.assert_allclose(h1.data, h2.data)
+    np.testing.assert_allclose(x1.grad, x2.grad)
+
+
+def test_in_place_write_into_a_tensor_used_earlier_is_refused():
+    x = leaf(1.0, 2.0)
+    h = x * 2.0
+    y = h * h  # saved h
+    h += 1.0
+    with pytest.raises(cr.BackwardError, match="modified in place"):
+        y.sum().backward()
+
+
+def test_assignment_builds_arrays_differentiably():
+    x = leaf(1.0, 2.0, 3.0)
+    out = cr.tensor(np.zeros(4))  # a constant buffer, filled from x
+    out[0] = x[0] * 3
+    out[1:3] = x[1:] ** 2
+    np.sum(out * out).backward()
+    np.testing.assert_allclose(out.data, [3.0, 4.0, 9.0, 0.0])
+    np.testing.assert_allclose(x.grad, [18.0, 4 * 2.0**3, 4 * 3.0**3])
+
+
+def test_assignment_into_a_non_leaf_overwrites_the_gradient_path():
+    x = leaf(1.0, 2.0, 3.0)
+    v = cr.tensor([10.0], requires_grad=True)
+    h = x * 1.0
+    h[np.array([1])] = v  # element 1 no longer depends on x
+    (h * np.array([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0, 0.0, 3.0])
+    np.testing.assert_allclose(v.grad, [2.0])
+
+
+def test_assignment_into_a_leaf_that_requires_grad_is_refused():
+    x = leaf(1.0, 2.0)
+    with pytest.raises(cr.BackwardError, match=r"t\[index\] = value on a leaf tensor"):
+        x[0] = 3.0
+
+
+def test_unrelated_graphs_are_not_affected():
+    x = leaf(1.0, 2.0)
+    c = cr.tensor([5.0, 6.0])
+    y = x * 3
+    c.data[0] = 0.0  # c is not part of y's graph
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+
+
+def test_versions_count_writes():
+    x = cr.tensor([1.0, 2.0])
+    assert x._version == 0
+    x.data[0] = 3.0
+    x.data += 1
+    x[1] = 0.0
+    x.data = np.zeros(2)
+    assert x._version == 4
+
+
+def test_data_behaves_as_a_plain_array():
+    x = leaf(1.0, 2.0)
+    d = x.data
+    assert isinstance(d, np.ndarray) and repr(d) == "array([1., 2.])"
+    assert type(d + 1) is np.ndarray and type(np.sum(d)) is np.float64
+    assert np.shares_memory(d, x.numpy())
+
+
+def test_out_into_a_numpy_array_with_tensor_inputs_is_refused():
+    x = leaf(1.0, 2.0)
+    with pytest.raises(TypeError, match="would drop its gradient"):
+        np.exp(x, out=np.empty(2))

@@ -25,7 +25,8 @@ from .activations import (
     softplus,
     tanh,
 )
-from .errors import BackwardError, FunctionBackwardError, GradcheckError
+from .anomaly import detect_anomaly
+from .errors import AnomalyError, BackwardError, FunctionBackwardError, GradcheckError
 from .function import Function
 from .gradcheck import gradcheck
 from .ops import (  # registers the rules
@@ -58,11 +59,13 @@ del (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnomalyError",
     "BackwardError",
     "Function",
     "FunctionBackwardError",
     "GradcheckError",
     "Tensor",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",

@@ -42,6 +42,7 @@ class Node:
         "parents",
         "prim",
         "seq",
+        "site",  # under detect_anomaly: the user code that created the node
     )
 
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
@@ -196,7 +197,10 @@ def run_backward(
         previous = state.enabled
         state.enabled = create_graph  # the rules record themselves only under create_graph
         try:
-            _sweep(root._node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
+            # nan/inf propagate as in NumPy; the rules add no warnings of their own
+            # (cr.detect_anomaly is the tool to find where they come from).
+            with np.errstate(all="ignore"):
+                _sweep(root._node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
         finally:
             state.enabled = previous
     if inputs is not None:
@@ -228,6 +232,7 @@ def _sweep(
     tensor_mode: bool,
 ) -> None:
     create_graph = _mode.state.enabled  # run_backward set grad mode to create_graph
+    anomaly = _mode.state.anomaly > 0
     grads: dict[Node, Any] = {root: head}
     pop_grad, get_grad = grads.pop, grads.get
     for node in _reverse_topological(root, stops):
@@ -273,6 +278,10 @@ def _sweep(
                     else:
                         gi = rule(g, ans, *args)
                 if gi is not None:
+                    if anomaly:
+                        from .anomaly import check_backward
+
+                        check_backward(node, i, g, gi, args)
                     data = tensor._data
                     if gi.shape != data.shape:
                         gi = unbroadcast(gi, data.shape, prim.name, i)

@@ -19,6 +19,10 @@ class _GradState(threading.local):
         # Forward mode: > 0 while a jvp is running, so primitives compute tangents. One
         # integer check per operation is all that forward mode costs when it is off.
         self.forward = 0
+        # Anomaly mode (detect_anomaly) depth.
+        self.anomaly = 0
+        # forward + anomaly: the one number the hot path checks for any extra work.
+        self.extra = 0
         # Transforms running on this thread (grad inside grad returns Tensors).
         self.transforms = 0
 
@@ -100,6 +104,8 @@ class forward_mode(contextlib.ContextDecorator):
         state.saved_forward = getattr(state, "saved_forward", [])
         state.saved_forward.append(state.forward)
         state.forward = state.forward + 1 if self.on else 0
+        state.extra = state.forward + state.anomaly
 
     def __exit__(self, *exc: object) -> None:
         state.forward = state.saved_forward.pop()
+        state.extra = state.forward + state.anomaly

@@ -790,8 +790,8 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
     else:
         result._node = None
         result.requires_grad = False
-    if _grad_state.forward and x._tangent is not None:
-        _attach_tangent(result, prim, (x,), None)
+    if _grad_state.extra:  # forward mode or anomaly mode: one check covers both
+        _extra_work(result, prim, (x,), None)
     return result
 
 
@@ -833,13 +833,23 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
     else:
         result._node = None
         result.requires_grad = False
-    if _grad_state.forward:
-        _attach_tangent(result, prim, (x, y), None)
+    if _grad_state.extra:
+        _extra_work(result, prim, (x, y), None)
     return result
 
 
 _make = Tensor._make
-_attach_tangent = _forward.attach_tangent
+
+
+def _extra_work(result: Tensor, prim: Any, args: tuple, kwargs: Any) -> None:
+    """Forward mode's tangents and anomaly mode's checks, off the hot path."""
+    if _grad_state.forward:
+        _forward.attach_tangent(result, prim, args, kwargs)
+    if _grad_state.anomaly:
+        from .anomaly import check_forward
+
+        check_forward(result, prim, args)
+
 
 # Python scalars stay Python scalars so NumPy keeps float32 data float32 (NEP 50).
 _SCALARS = frozenset({float, int, bool, complex, np.ndarray})
@@ -866,8 +876,8 @@ def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
         result = _make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), out))
     else:
         result = _make(out, None)
-    if _grad_state.forward and differentiable:
-        _attach_tangent(result, prim, args, kwargs)
+    if _grad_state.extra and differentiable:
+        _extra_work(result, prim, args, kwargs)
     return result
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BackwardError", "FunctionBackwardError", "GradcheckError"]
+__all__ = ["AnomalyError", "BackwardError", "FunctionBackwardError", "GradcheckError"]
 
 
 class BackwardError(RuntimeError):
@@ -39,4 +39,12 @@ class GradcheckError(AssertionError):
     The message names the input, the worst element and, where it can tell, the
     mistake (upstream gradient ignored, wrong sign, missing reduction over
     broadcast axes, transpose, constant factor, non-differentiable point).
+    """
+
+
+class AnomalyError(FloatingPointError):
+    """Under ``cr.detect_anomaly()``: a primitive produced nan or inf from finite values.
+
+    The message names the primitive, the pass (forward or backward) and the
+    line of user code that created the node.
     """

@@ -157,11 +157,15 @@ def test_wrong_number_of_gradients_is_reported():
 
 
 def test_non_float_inputs_pass_through_and_float32_is_checked_in_float64():
+    seen = set()
+
     def reduce(x, axis):
-        assert x.dtype == np.float64
+        assert axis == 1
+        seen.add(x.dtype)
         return np.sum(x * x, axis=axis)
 
     assert cr.gradcheck(reduce, np.ones((2, 3), np.float32), 1)
+    assert seen == {np.dtype(np.float64), np.dtype(np.float32)}  # finite differences in float64
 
 
 def test_multiple_outputs_are_checked():
@@ -208,3 +212,75 @@ def test_bad_arguments():
         cr.gradcheck(42, X)
     with pytest.raises(cr.GradcheckError, match="not recorded"):
         cr.gradcheck(lambda x: np.sin(x.detach().numpy()), X)
+
+
+# ------------------------------------------------------------ at scale
+def test_fast_mode_checks_a_large_input_quickly_and_catches_a_small_error():
+    import time
+
+    x = np.random.default_rng(0).standard_normal(10_000)
+    start = time.perf_counter()
+    assert cr.gradcheck(lambda x: np.tanh(x) * np.sin(x), x, fast_mode=True)
+    assert time.perf_counter() - start < 5.0
+    OffByOnePercent = function(
+        lambda self, x: (self.save_for_backward(x), x**2)[1],
+        lambda self, dy: dy * 2 * self.saved_tensors[0] * 1.01,
+        "OffByOnePercent",
+    )
+    with pytest.raises(
+        cr.GradcheckError, match=r"fast mode.*OffByOnePercent, input 0 \(shape \(10000,\)\)"
+    ):
+        cr.gradcheck(OffByOnePercent, x, fast_mode=True)
+
+
+def test_fast_mode_on_a_small_input_gives_the_full_diagnosis():
+    Forgot = function(
+        _sig_forward, lambda self, dy: self.saved_tensors[0] * (1 - self.saved_tensors[0])
+    )
+    with pytest.raises(cr.GradcheckError, match="ignores its upstream gradient"):
+        cr.gradcheck(Forgot, X, fast_mode=True)
+
+
+def test_order_2_checks_second_derivatives():
+    assert cr.gradcheck(lambda x: np.sum(np.tanh(x) ** 3), X, order=2)
+    assert cr.gradcheck(Sigmoid, X, order=2)
+
+    def cube_backward(self, dy):
+        (x,) = self.saved_tensors
+        # Right to first order, but floor() hides x from the second derivative.
+        return dy * 3 * x * (np.floor(x * 1e8) / 1e8)
+
+    Cube = function(lambda self, x: (self.save_for_backward(x), x**3)[1], cube_backward, "Cube")
+    assert cr.gradcheck(Cube, X)
+    with pytest.raises(
+        cr.GradcheckError,
+        match=r"second order \(order=2\): gradcheck failed for the gradient of Cube",
+    ):
+        cr.gradcheck(Cube, X, order=2)
+
+
+def test_order_2_through_a_function_that_saves_an_intermediate_names_it():
+    SavesSquare = function(
+        lambda self, x: (self.save_for_backward(x * x), x**3)[1],
+        lambda self, dy: dy * 3 * self.saved_tensors[0],
+        "SavesSquare",
+    )
+    assert cr.gradcheck(SavesSquare, X)
+    with pytest.raises(cr.BackwardError, match="SavesSquare saved an array"):
+        cr.gradcheck(SavesSquare, X, order=2)
+
+
+def test_float32_inputs_are_also_checked_in_float32():
+    assert cr.gradcheck(lambda x: np.tanh(x) * 2, X.astype(np.float32))
+
+    def lossy(x):  # fine in float64, loses everything in float32
+        return (x + 1e8) - 1e8
+
+    with pytest.raises(cr.GradcheckError, match=r"input 0 in float32"):
+        cr.gradcheck(lambda x: lossy(x) * x, X.astype(np.float32))
+    assert cr.gradcheck(lambda x: lossy(x) * x, X.astype(np.float32), dtype_tolerances={})
+
+
+def test_bad_order():
+    with pytest.raises(ValueError, match="order must be 1 or 2"):
+        cr.gradcheck(np.sin, X, order=3)

@@ -51,7 +51,7 @@ def _is_checked(x: Any) -> bool:
 class _Problem:
     """fn, its inputs in float64, and the random upstream gradients."""
 
-    def __init__(self, fn: Any, inputs: tuple, seed: int) -> None:
+    def __init__(self, fn: Any, inputs: tuple, seed: int, keep_dtypes: bool = False) -> None:
         self.call, self.name = _caller(fn)
         self.inputs = list(inputs)
         self.checked = [i for i, x in enumerate(inputs) if _is_checked(x)]
@@ -61,10 +61,11 @@ class _Problem:
             )
         for i in self.checked:
             x = inputs[i]._data if isinstance(inputs[i], Tensor) else inputs[i]
-            self.inputs[i] = np.array(x, dtype=np.float64)
+            self.inputs[i] = np.array(x) if keep_dtypes else np.array(x, dtype=np.float64)
         self.rng = np.random.default_rng(seed)
         outs = self.outputs(self.inputs)
         self.out_shapes = [o.shape for o in outs]
+        self.out_dtypes = [o.dtype for o in outs]
         self.upstream = [self.rng.standard_normal(s) for s in self.out_shapes]
 
     def outputs(self, values: list, requires_grad: bool = False) -> list[Any]:
@@ -105,7 +106,7 @@ class _Problem:
         grads = []
         for i in self.checked:
             g = args[i].grad
-            grads.append(np.zeros_like(self.inputs[i]) if g is None else np.asarray(g, np.float64))
+            grads.append(np.zeros_like(self.inputs[i]) if g is None else np.asarray(g))
         return grads
 
     def jacobian(self, i: int, eps: float) -> np.ndarray:
@@ -132,6 +133,11 @@ class _Problem:
             left = (base - self._contract(self.outputs(self._perturbed(i, j, -eps)))) / eps
         return left, right
 
+    def _shifted(self, i: int, delta: np.ndarray) -> list:
+        values = list(self.inputs)
+        values[i] = values[i] + delta
+        return values
+
     def _perturbed(self, i: int, j: int, delta: float) -> list:
         values = list(self.inputs)
         x = values[i].copy()
@@ -146,6 +152,13 @@ class _Problem:
         return np.concatenate([u.ravel() for u in upstream])
 
 
+# Tolerances for the extra check of each input in its own lower precision.
+DTYPE_TOLERANCES: dict[Any, tuple[float, float]] = {
+    np.dtype(np.float32): (1e-3, 1e-2),
+    np.dtype(np.float16): (1e-2, 5e-2),
+}
+
+
 def gradcheck(
     fn: Any,
     *inputs: Any,
@@ -153,15 +166,25 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     seed: int = 0,
+    fast_mode: bool = False,
+    order: int = 1,
+    dtype_tolerances: dict[Any, tuple[float, float]] | None = None,
 ) -> bool:
     """Check ``fn``'s analytic gradients against float64 central differences.
 
     ``fn`` is a ``cr.Function`` subclass or instance, or a function of Tensors
     written with NumPy calls. Every floating-point input is checked (in
     float64); other inputs are passed through unchanged. The outputs are
-    contracted with a random upstream gradient (seeded by ``seed``, an
-    extension of API.md). Returns ``True``, or raises ``cr.GradcheckError``
-    naming the input, the worst element and the likely mistake.
+    contracted with a random upstream gradient (seeded by ``seed``). Returns
+    ``True``, or raises ``cr.GradcheckError`` naming the input, the worst
+    element and the likely mistake.
+
+    Extensions of API.md: ``seed``; ``fast_mode=True`` compares random
+    projections ``<u, J v>`` instead of full Jacobians (two evaluations per
+    input, so large inputs check quickly); ``order=2`` also checks second
+    derivatives (the gradient of the VJP); a float32/float16 input is also run
+    in its own precision and must get a gradient of that dtype within
+    ``dtype_tolerances`` (default: float32 (1e-3, 1e-2), float16 (1e-2, 5e-2)).
 
     >>> import numpy as np, chainrule as cr
     >>> class Sigmoid(cr.Function):
@@ -177,12 +200,25 @@ def gradcheck(
     ...
     chainrule.errors.GradcheckError: gradcheck failed for Sigmoid, input 0 ...ignores...
     """
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
     problem = _Problem(fn, inputs, seed)
+    if fast_mode:
+        _check_fast(problem, eps, atol, rtol)
+    else:
+        _check_full(problem, eps, atol, rtol)
+    tolerances = DTYPE_TOLERANCES if dtype_tolerances is None else dtype_tolerances
+    _check_low_precision(fn, inputs, problem, tolerances)
+    if order == 2:
+        _check_second_order(fn, inputs, problem, eps, atol, rtol, seed, fast_mode)
+    return True
+
+
+def _check_full(problem: _Problem, eps: float, atol: float, rtol: float) -> None:
     try:
         analytic = problem.analytic(problem.upstream)
     except FunctionBackwardError as e:
         raise GradcheckError(_shape_diagnosis(problem, e)) from e
-
     failures = []
     for i, a in zip(problem.checked, analytic, strict=True):
         jac = problem.jacobian(i, eps)
@@ -192,7 +228,120 @@ def gradcheck(
             failures.append(_diagnose(problem, i, a, numeric, jac, bad, eps, atol, rtol))
     if failures:
         raise GradcheckError("\n".join(failures))
-    return True
+
+
+# Inputs up to this size get the full per-element diagnosis when the fast check fails.
+_DIAGNOSE_UP_TO = 2_000
+
+
+def _check_fast(problem: _Problem, eps: float, atol: float, rtol: float) -> None:
+    """<u, J v> from backward against the directional finite difference, per input."""
+    try:
+        analytic = problem.analytic(problem.upstream)
+    except FunctionBackwardError as e:
+        raise GradcheckError(_shape_diagnosis(problem, e)) from e
+    for i, a in zip(problem.checked, analytic, strict=True):
+        v = problem.rng.standard_normal(a.shape)
+        predicted = float(np.sum(a * v))
+        with _mode.no_grad():
+            plus = problem._contract(problem.outputs(problem._shifted(i, eps * v)))
+            minus = problem._contract(problem.outputs(problem._shifted(i, -eps * v)))
+        measured = (plus - minus) / (2 * eps)
+        if abs(predicted - measured) > atol * max(1.0, np.sqrt(a.size)) + rtol * abs(measured):
+            if a.size <= _DIAGNOSE_UP_TO:
+                _check_full(problem, eps, atol, rtol)  # raises with the per-element diagnosis
+            raise GradcheckError(
+                f"gradcheck (fast mode) failed for {problem.name}, input {i} (shape {a.shape}): "
+                f"along a random direction v, <u, J v> from backward is {predicted:.6g} but "
+                f"finite differences give {measured:.6g}. Rerun with fast_mode=False on a "
+                "smaller input for a per-element diagnosis."
+            )
+
+
+def _check_low_precision(fn: Any, inputs: tuple, problem: _Problem, tolerances: dict) -> None:
+    """Inputs given in float32/float16 are also differentiated in their own precision."""
+    low = [i for i in problem.checked if _input_dtype(inputs[i]) in tolerances]
+    if not low:
+        return
+    own = _Problem(fn, tuple(_keep_dtype(x) for x in inputs), 0, keep_dtypes=True)
+    own.upstream = [u.astype(own.out_dtypes[k]) for k, u in enumerate(problem.upstream)]
+    grads = own.analytic(own.upstream)
+    reference = problem.analytic(problem.upstream)
+    for i, g, ref in zip(problem.checked, grads, reference, strict=True):
+        dtype = _input_dtype(inputs[i])
+        if dtype not in tolerances:
+            continue
+        if g.dtype != dtype:
+            raise GradcheckError(
+                f"gradcheck failed for {problem.name}, input {i}: given as {dtype}, its gradient "
+                f"came back as {g.dtype}; gradients must keep the input's dtype"
+            )
+        atol, rtol = tolerances[dtype]
+        err = np.abs(g.astype(np.float64) - ref)
+        if np.any(err > atol + rtol * np.abs(ref)):
+            worst = int(np.argmax(err))
+            raise GradcheckError(
+                f"gradcheck failed for {problem.name}, input {i} in {dtype}: the gradient "
+                f"computed in {dtype} differs from the float64 one beyond ({atol}, {rtol}); "
+                f"worst element {_where(g.shape, worst)}: {g.flat[worst]:.6g} vs "
+                f"{ref.flat[worst]:.6g}"
+            )
+
+
+def _check_second_order(
+    fn: Any,
+    inputs: tuple,
+    problem: _Problem,
+    eps: float,
+    atol: float,
+    rtol: float,
+    seed: int,
+    fast_mode: bool,
+) -> None:
+    """gradgradcheck: the VJP with a fixed upstream gradient, checked as a function."""
+    from .transforms import vjp
+
+    call, name = problem.call, problem.name
+    checked = problem.checked
+    upstream = problem.upstream
+    single = len(upstream) == 1
+
+    def first_order(*xs: Any) -> Any:
+        def only_checked(*floats: Any) -> Any:
+            full = list(xs)
+            for k, f in zip(checked, floats, strict=True):
+                full[k] = f
+            result = call(*full)
+            outs = list(result) if isinstance(result, (tuple, list)) else [result]
+            outs = [o for o in outs if isinstance(o, Tensor) and o.dtype.kind == "f"]
+            return outs[0] if single else tuple(outs)
+
+        _, pullback = vjp(only_checked, *[xs[k] for k in checked])
+        grads = pullback(upstream[0] if single else tuple(upstream))
+        return tuple(grads)
+
+    first_order.__name__ = f"the gradient of {name}"
+    try:
+        gradcheck(
+            first_order,
+            *problem.inputs,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            seed=seed + 1,
+            fast_mode=fast_mode,
+        )
+    except GradcheckError as e:
+        raise GradcheckError(f"second order (order=2): {e}") from e
+
+
+def _input_dtype(x: Any) -> Any:
+    data = x._data if isinstance(x, Tensor) else x
+    return data.dtype if isinstance(data, (np.ndarray, np.generic)) else None
+
+
+def _keep_dtype(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _where(shape: tuple[int, ...], flat: int) -> str:

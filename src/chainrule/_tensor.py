@@ -156,6 +156,12 @@ class Tensor:
     def __len__(self) -> int:
         return len(self._data)
 
+    # Pickling and copy.deepcopy keep the values, requires_grad and .grad; a graph is not
+    # carried along: a tensor computed by recorded operations comes back as a leaf.
+    def __reduce__(self) -> Any:
+        grad = self.grad._data if isinstance(self.grad, Tensor) else self.grad
+        return (_rebuild, (self._data, self.requires_grad, grad))
+
     def __iter__(self):  # type: ignore[no-untyped-def]
         for i in range(len(self._data)):
             yield self[i]
@@ -664,6 +670,13 @@ class Tensor:
         return relu(self)
 
 
+def _rebuild(data: np.ndarray, requires_grad: bool, grad: Any) -> Tensor:
+    t = Tensor._make(np.asarray(data).view(np.ndarray), None)
+    t.requires_grad = bool(requires_grad)
+    t.grad = grad
+    return t
+
+
 class _WatchedArray(np.ndarray):
     """What ``Tensor.data`` returns: the tensor's own memory, reporting in-place
     writes to the tensor's version counter. Everything else behaves as an ndarray
@@ -742,11 +755,7 @@ _WRITES_FIRST_ARGUMENT = {
 
 
 def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
-    return (
-        a.shape == b.shape
-        and a.strides == b.strides
-        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-    )
+    return a.shape == b.shape and a.strides == b.strides and a.ctypes.data == b.ctypes.data
 
 
 def _plain_array(x: Any, deep: bool = False) -> Any:

@@ -352,7 +352,13 @@ class Tensor:
                 head = grad
             else:
                 raw = grad._data if isinstance(grad, Tensor) else grad
-                head = np.array(raw, dtype=data.dtype, copy=True)
+                try:
+                    head = np.array(raw, dtype=data.dtype, copy=True)
+                except (TypeError, ValueError):
+                    raise TypeError(
+                        f"backward(grad=...): the head gradient must be numbers shaped like the "
+                        f"tensor {data.shape}, got {type(raw).__name__}"
+                    ) from None
             if head.shape != data.shape:
                 raise BackwardError(
                     f"backward(grad=...): the head gradient has shape {tuple(head.shape)} but "
@@ -812,7 +818,9 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
             xd = xd[()]
         xr = x.requires_grad
     else:
-        xd = x if type(x) in _SCALARS else _asarray(x)
+        xd = x if type(x) in _SCALARS else _operand(x)
+        if xd is NotImplemented:
+            return NotImplemented  # type: ignore[return-value]
         xr = False
     if isinstance(y, Tensor):
         yd = y._data
@@ -820,7 +828,9 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
             yd = yd[()]
         yr = y.requires_grad
     else:
-        yd = y if type(y) in _SCALARS else _asarray(y)
+        yd = y if type(y) in _SCALARS else _operand(y)
+        if yd is NotImplemented:
+            return NotImplemented  # type: ignore[return-value]
         yr = False
     out = prim.fun(xd, yd)
     result = _new(Tensor)
@@ -848,6 +858,13 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
 
 
 _make = Tensor._make
+
+
+def _operand(value: Any) -> Any:
+    """A non-Tensor operand as an array, or NotImplemented when it is not numbers (so
+    Python reports `unsupported operand type(s) for +: 'Tensor' and 'NoneType'`)."""
+    arr = _asarray(value)
+    return NotImplemented if arr.dtype.kind in "OUSV" else arr
 
 
 def _extra_work(result: Tensor, prim: Any, args: tuple, kwargs: Any) -> None:

@@ -29,8 +29,10 @@ __all__ = [
 ]
 
 
-def _float_array(x: Any) -> np.ndarray:
+def _float_array(x: Any, name: str = "the activation") -> np.ndarray:
     arr = np.asarray(x)
+    if arr.dtype.kind in "OUSV":
+        raise TypeError(f"{name}: expected numbers (an array or a Tensor), got {type(x).__name__}")
     return arr if arr.dtype.kind in "fc" else arr.astype(np.float64)
 
 
@@ -47,7 +49,7 @@ def sigmoid(x: Any) -> Any:
     """
     if isinstance(x, Tensor):
         return apply1(sp.SIGMOID, x)
-    return sp.sigmoid_kernel(_float_array(x))
+    return sp.sigmoid_kernel(_float_array(x, "cr.sigmoid"))
 
 
 def relu(x: Any) -> Any:
@@ -59,7 +61,7 @@ def relu(x: Any) -> Any:
     """
     if isinstance(x, Tensor):
         return apply1(sp.RELU, x)
-    return sp.RELU.fun(_float_array(x))
+    return sp.RELU.fun(_float_array(x, "cr.relu"))
 
 
 def tanh(x: Any) -> Any:
@@ -71,7 +73,7 @@ def tanh(x: Any) -> Any:
     """
     if isinstance(x, Tensor):
         return apply1(ew.TANH, x)
-    return np.tanh(_float_array(x))
+    return np.tanh(_float_array(x, "cr.tanh"))
 
 
 def softplus(x: Any) -> Any:
@@ -83,7 +85,7 @@ def softplus(x: Any) -> Any:
     """
     if isinstance(x, Tensor):
         return apply1(sp.SOFTPLUS, x)
-    return sp.softplus_kernel(_float_array(x))
+    return sp.softplus_kernel(_float_array(x, "cr.softplus"))
 
 
 def log_sigmoid(x: Any) -> Any:
@@ -95,7 +97,7 @@ def log_sigmoid(x: Any) -> Any:
     """
     if isinstance(x, Tensor):
         return apply1(sp.LOG_SIGMOID, x)
-    return sp.log_sigmoid_kernel(_float_array(x))
+    return sp.log_sigmoid_kernel(_float_array(x, "cr.log_sigmoid"))
 
 
 def softmax(x: Any, axis: int = -1) -> Any:
@@ -107,7 +109,7 @@ def softmax(x: Any, axis: int = -1) -> Any:
     """
     if isinstance(x, Tensor):
         return apply(sp.SOFTMAX, (x,), {"axis": axis})
-    return sp.softmax_kernel(_float_array(x), axis=axis)
+    return sp.softmax_kernel(_float_array(x, "cr.softmax"), axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Any:
@@ -119,7 +121,7 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
     """
     if isinstance(x, Tensor):
         return apply(sp.LOG_SOFTMAX, (x,), {"axis": axis})
-    return sp.log_softmax_kernel(_float_array(x), axis=axis)
+    return sp.log_softmax_kernel(_float_array(x, "cr.log_softmax"), axis=axis)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -133,4 +135,4 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """
     if isinstance(x, Tensor):
         return apply(sp.LOGSUMEXP, (x,), {"axis": axis, "keepdims": bool(keepdims)})
-    return sp.logsumexp_kernel(_float_array(x), axis=axis, keepdims=keepdims)
+    return sp.logsumexp_kernel(_float_array(x, "cr.logsumexp"), axis=axis, keepdims=keepdims)

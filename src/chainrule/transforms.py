@@ -58,6 +58,11 @@ def _flatten(tree: Any) -> tuple[list, Callable[[list], Any]]:
     return [tree], lambda leaves: leaves[0]
 
 
+def _check_callable(f: Any, name: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{name}: f must be a function, got {type(f).__name__}")
+
+
 # ------------------------------------------------------------------ inputs
 def _float_array(x: Any, where: str) -> np.ndarray:
     arr = np.asarray(x)  # a Python float is a float64 scalar; a Python int is refused
@@ -221,6 +226,8 @@ def grad(f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False) -> Call
 def _value_and_grad(
     f: Callable[..., Any], argnums: Any, has_aux: bool, name: str
 ) -> Callable[..., Any]:
+    _check_callable(f, name)
+
     @functools.wraps(f)
     def value_and_gradient(*args: Any, **kwargs: Any) -> Any:
         nums, single = _argnum_list(argnums, len(args), name)
@@ -278,6 +285,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
     >>> vjp_fn(np.array([1.0, 10.0]))
     (array([ 2., 60.]),)
     """
+    _check_callable(f, "cr.vjp")
     with _transform():
         nested = _nested(primals)
         call_args, inputs, rebuilds = [], [], []
@@ -341,6 +349,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     >>> t.round(6)  # cos(x) * tangent
     array([1.      , 1.080605])
     """
+    _check_callable(f, "cr.jvp")
     primals, tangents = _tuple(primals, "primals"), _tuple(tangents, "tangents")
     if len(primals) != len(tangents):
         raise ValueError(f"cr.jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
@@ -399,6 +408,8 @@ def jacobian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
            [0., 4.]])
     """
 
+    _check_callable(f, "cr.jacobian")
+
     @functools.wraps(f)
     def jac(*args: Any) -> Any:
         nums, single = _argnum_list(argnums, len(args), "cr.jacobian")
@@ -448,6 +459,7 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any) -> Any:
     >>> cr.hvp(lambda x: np.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
     array([6., 0.])
     """
+    _check_callable(f, "cr.hvp")
     primals, tangents = _tuple(primals, "primals"), _tuple(tangents, "tangents")
     if len(primals) != len(tangents):
         raise ValueError(f"cr.hvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
@@ -503,6 +515,8 @@ def hessian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
     array([[6., 2.],
            [2., 0.]])
     """
+
+    _check_callable(f, "cr.hessian")
 
     @functools.wraps(f)
     def hess(*args: Any) -> Any:

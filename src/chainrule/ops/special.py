@@ -43,7 +43,13 @@ def sigmoid_backward(grad_out: Any, sigmoid_out: Any) -> Any:
     >>> cr.sigmoid_backward(np.ones(3), s).round(12).tolist()
     [0.0, 0.25, 0.0]
     """
-    return grad_out * sigmoid_out * (1 - sigmoid_out)
+    try:
+        return grad_out * sigmoid_out * (1 - sigmoid_out)
+    except ValueError:
+        raise ValueError(
+            f"cr.sigmoid_backward: grad_out has shape {np.shape(grad_out)} and sigmoid_out "
+            f"{np.shape(sigmoid_out)}; they must match (or broadcast)"
+        ) from None
 
 
 def _call_sigmoid(x: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import check_grads
+from helpers import check_forward_against_reverse, check_grads, check_second_order
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -92,6 +92,22 @@ def test_random_programs_match_finite_differences(prog):
     rng = np.random.default_rng(seed)
     a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes)
     check_grads(run(steps), a, b, seed=seed, rtol=1e-4, atol=1e-6)
+
+
+@given(programs())
+def test_random_programs_forward_mode_agrees_with_reverse_mode(prog):
+    shapes, steps, seed = prog
+    rng = np.random.default_rng(seed)
+    a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes)
+    check_forward_against_reverse(run(steps), a, b, seed=seed)
+
+
+@given(programs())
+def test_random_programs_second_order_matches_finite_differences(prog):
+    shapes, steps, seed = prog
+    rng = np.random.default_rng(seed)
+    a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes)
+    check_second_order(run(steps), a, b, seed=seed)
 
 
 @given(programs())

@@ -71,12 +71,41 @@ def test_the_optimizer_step_pattern_works():
     assert w.is_leaf and w.requires_grad
 
 
-def test_in_place_operator_on_a_leaf_that_requires_grad_is_refused():
-    x = leaf(1.0)
-    with pytest.raises(cr.BackwardError, match=r"\+= on a leaf tensor that requires grad"):
-        x += 1
-    with pytest.raises(cr.BackwardError, match="leaf tensor that requires grad"):
-        np.add(x, 1.0, out=x)
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda x: x.__iadd__(1.0),
+        lambda x: x.__imul__(2.0),
+        lambda x: x.__setitem__(0, 7.0),
+        lambda x: np.add(x, 1.0, out=x),
+        lambda x: np.exp(x, out=x),
+    ],
+    ids=["+=", "*=", "setitem", "out-add", "out-exp"],
+)
+def test_in_place_on_a_leaf_is_counted_and_refused_at_backward(mutate):
+    x = leaf(1.0, 2.0)
+    y = np.sin(x) * x  # saves x
+    mutate(x)
+    assert x.is_leaf and x.requires_grad and x._version == 1
+    with pytest.raises(
+        cr.BackwardError, match=r"its input \d, a leaf of shape \(2,\).*modified in place"
+    ):
+        y.sum().backward()
+    (x * 3).sum().backward()  # a graph built after the write is fine
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+
+
+def test_in_place_on_a_leaf_with_a_value_that_requires_grad_is_refused():
+    x, y = leaf(1.0, 2.0), leaf(3.0, 4.0)
+    with pytest.raises(
+        cr.BackwardError,
+        match=r"\+= on a leaf tensor that requires grad, with a value that requires grad",
+    ):
+        x += y
+    with pytest.raises(cr.BackwardError, match=r"t\[index\] = value on a leaf tensor"):
+        x[0] = y[1]
+    with pytest.raises(cr.BackwardError, match="inputs that require grad"):
+        np.add(x, y, out=x)
 
 
 @pytest.mark.parametrize(
@@ -133,10 +162,12 @@ def test_assignment_into_a_non_leaf_overwrites_the_gradient_path():
     np.testing.assert_allclose(v.grad, [2.0])
 
 
-def test_assignment_into_a_leaf_that_requires_grad_is_refused():
-    x = leaf(1.0, 2.0)
-    with pytest.raises(cr.BackwardError, match=r"t\[index\] = value on a leaf tensor"):
-        x[0] = 3.0
+def test_optimizer_step_without_no_grad():
+    w = leaf(1.0, -2.0)
+    np.sum(w**2).backward()
+    w -= 0.25 * w.grad  # a constant update: written into the leaf, counted
+    np.testing.assert_allclose(w.data, [0.5, -1.0])
+    assert w.is_leaf
 
 
 def test_unrelated_graphs_are_not_affected():

@@ -147,22 +147,30 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
 def _into(target: Any, ufunc: np.ufunc, inputs: tuple) -> Any:
     """ufunc(*inputs, out=target) for a Tensor target: computed on the tape, then written
     into the target as an in-place update (its version counts the write)."""
+    name = qualified_name(ufunc)
+    if target._node is None and target.requires_grad:
+        # A leaf takes the new values into its data (counted by its version); values that
+        # depend on other tensors cannot be recorded into a leaf.
+        if _tensor._grad_state.enabled and any(
+            isinstance(x, _tensor.Tensor) and x.requires_grad and x is not target for x in inputs
+        ):
+            raise _tensor.BackwardError(
+                f"{name}(..., out=x) on a leaf tensor that requires grad, with inputs that "
+                f"require grad: a leaf cannot record how it was computed; use y = {name}(...)"
+            )
+        raw = tuple(x._data if isinstance(x, _tensor.Tensor) else x for x in inputs)
+        ufunc(*raw, out=target._data)
+        target._version += 1
+        return target
     if any(x is target for x in inputs):  # np.f(t, ..., out=t): compute from t's old value
         old = target._snapshot()
         inputs = tuple(old if x is target else x for x in inputs)
     result = array_ufunc(target, ufunc, "__call__", *inputs)
     if not isinstance(result, _tensor.Tensor):
-        raise TypeError(f"{qualified_name(ufunc)}(..., out=t): no Tensor result to write")
+        raise TypeError(f"{name}(..., out=t): no Tensor result to write")
     if result.shape != target.shape:
         raise ValueError(
-            f"{qualified_name(ufunc)}(..., out=t): the result has shape {result.shape}, "
-            f"the target {target.shape}"
-        )
-    if target._node is None and target.requires_grad and result.requires_grad:
-        raise _tensor.BackwardError(
-            f"{qualified_name(ufunc)}(..., out=x) on a leaf tensor that requires grad would "
-            "overwrite the point at which its gradient is computed; use y = "
-            f"{qualified_name(ufunc)}(...) instead"
+            f"{name}(..., out=t): the result has shape {result.shape}, the target {target.shape}"
         )
     target._tangent = result._tangent
     if result.requires_grad:

@@ -502,19 +502,25 @@ class Tensor:
         return old
 
     def _write(self, what: str, prim: Any, rest: tuple) -> Tensor:
-        records = _grad_state.enabled and (
-            self.requires_grad or any(isinstance(r, Tensor) and r.requires_grad for r in rest)
+        others_need_grad = _grad_state.enabled and any(
+            isinstance(r, Tensor) and r.requires_grad and r is not self for r in rest
         )
-        if records and self._node is None and self.requires_grad:
-            raise BackwardError(
-                f"{what} on a leaf tensor that requires grad would overwrite the point at which "
-                "its gradient is computed. Write x = x + y (a new tensor), or update the "
-                "values under cr.no_grad() (as an optimizer step does)."
-            )
+        if self._node is None and self.requires_grad:
+            # A leaf: its new value is written into its data (counted by its version, so
+            # graphs that saw the old value refuse backward); a value that depends on
+            # other tensors cannot be recorded into a leaf.
+            if others_need_grad:
+                raise BackwardError(
+                    f"{what} on a leaf tensor that requires grad, with a value that requires "
+                    "grad: a leaf cannot record how it was computed. Write x = x + y (a new "
+                    "tensor) instead."
+                )
+            return self._write_data(what, prim, rest)
         carries_tangent = _grad_state.forward and (
             self._tangent is not None
             or any(isinstance(r, Tensor) and r._tangent is not None for r in rest)
         )
+        records = _grad_state.enabled and (self.requires_grad or others_need_grad)
         if records or carries_tangent:
             old = self._snapshot()  # the value the graph saw
             new = apply(prim, (old, *(old if r is self else r for r in rest)))
@@ -524,7 +530,10 @@ class Tensor:
             if self._node is not None:
                 self._node.out_version = self._version
             return self
-        # Nothing to record: write into the array itself, and count the write.
+        return self._write_data(what, prim, rest)
+
+    def _write_data(self, what: str, prim: Any, rest: tuple) -> Tensor:
+        """Nothing to record: write into the array itself, and count the write."""
         raw = tuple(r._data if isinstance(r, Tensor) else r for r in rest)
         result = prim.fun(self._data, *raw)
         if np.shape(result) != self._data.shape:

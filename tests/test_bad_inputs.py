@@ -143,10 +143,10 @@ ERRORS = [
         r"np\.exp.*keyword argument\(s\) dtype",
     ),
     (
-        "in-place on a leaf",
-        lambda: X.__iadd__(1.0),
+        "in-place into a leaf from a graph",
+        lambda: cr.tensor([1.0, 2.0], requires_grad=True).__iadd__(X * 2),
         cr.BackwardError,
-        r"\+= on a leaf tensor that requires grad",
+        r"\+= on a leaf tensor that requires grad, with a value that requires grad",
     ),
     # ----------------------------------------------------------- activations
     ("sigmoid of None", lambda: cr.sigmoid(None), TypeError, r"cr\.sigmoid: expected numbers"),

@@ -184,6 +184,8 @@ def _into(target: Any, ufunc: np.ufunc, inputs: tuple) -> Any:
     return target
 
 
+_FAST_METADATA: dict[Any, Any] = {np.shape: np.shape, np.ndim: np.ndim, np.size: np.size}
+
 _PLAIN = (int, float, bool, complex, np.ndarray, np.generic)
 
 
@@ -197,6 +199,9 @@ def array_function(self: Any, func: Any, types: Any, args: tuple, kwargs: dict) 
     for t in types:
         if not issubclass(t, (_tensor.Tensor, np.ndarray)):
             return NotImplemented
+    meta = _FAST_METADATA.get(func)
+    if meta is not None and len(args) == 1 and not kwargs and isinstance(args[0], _tensor.Tensor):
+        return meta(args[0]._data)  # np.shape(t), np.ndim(t) ...: rules call these often
     impl = reg.FUNCTION_RULES.get(func)
     if impl is not None:
         return impl(*args, **kwargs)

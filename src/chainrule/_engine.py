@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _mode
+from . import _mode, _tensor  # _tensor is partly loaded when this is imported: use at call time
 from .errors import BackwardError
 
 __all__ = ["Node", "run_backward"]
@@ -64,13 +64,6 @@ class Node:
 
 _next_seq = itertools.count().__next__
 _NO_STOPS: frozenset = frozenset()
-
-
-def _tensor_type() -> Any:
-    """The Tensor class (imported late: _tensor imports this module)."""
-    from ._tensor import Tensor
-
-    return Tensor
 
 
 _by_creation = attrgetter("seq")
@@ -215,7 +208,7 @@ def run_backward(
         if hooks:
             g = run_hooks(hooks, g)
         if not create_graph:
-            if tensor_mode and isinstance(g, _tensor_type()):
+            if tensor_mode and isinstance(g, _tensor.Tensor):
                 g = g._data
             g = _private_leaf_grad(g, seen)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
@@ -256,7 +249,7 @@ def _sweep(
                 for i, tensor, _ in parents:
                     live[i] = tensor
                 args = tuple(live)
-                ans = _tensor_type()._make(np.asarray(ans), node if create_graph else None)
+                ans = _tensor.Tensor._make(np.asarray(ans), node if create_graph else None)
                 ans._tangent = getattr(node, "out_tangent", None)
             if vjps is None:  # a custom Function: one backward() gives every input's gradient
                 joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents))

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _mode
+from . import _mode, _tensor  # _tensor is partly loaded when this is imported: use at call time
 
 __all__ = ["attach_tangent", "primitive_tangent"]
 
@@ -47,35 +47,28 @@ def primitive_tangent(
             total = np.broadcast_to(total, np.shape(ans))
         return total
     if prim.linear:
-        from ._tensor import call
-
         filled = [
             t if t is not None else (np.zeros(np.shape(p), np.result_type(p)) if data else p)
             for t, p, data in zip(tangents, primals, inputs, strict=True)
         ]
-        return call(prim, *filled, **kw)
+        return _tensor.call(prim, *filled, **kw)
     raise TypeError(f"chainrule has no forward-mode (JVP) rule for '{prim.name}'")
 
 
 def is_data(a: Any) -> bool:
-    from ._tensor import Tensor
-
-    return isinstance(a, Tensor) or (isinstance(a, np.ndarray) and a.dtype.kind in "fc")
+    return isinstance(a, _tensor.Tensor) or (isinstance(a, np.ndarray) and a.dtype.kind in "fc")
 
 
 def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> None:
     """Give ``result`` (the Tensor ``prim`` produced from ``args``) its tangent, if any."""
-    from ._tensor import Tensor
-
+    Tensor = _tensor.Tensor
     tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
     if all(t is None for t in tangents):
         return
     if result._data.dtype.kind == "c" or any(
         isinstance(a, Tensor) and a._data.dtype.kind == "c" for a in args
     ):
-        from ._tensor import _complex_record
-
-        prim = _complex_record(prim)
+        prim = _tensor._complex_record(prim)
     record = result.requires_grad
     if record:  # the tangent must itself be differentiable: compute it on Tensors
         primals: tuple = args

@@ -20,16 +20,21 @@ def _axis_for(x: Any, axis: Any) -> Any:
 
 
 def sigmoid_kernel(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) through e = e^-|x| in (0, 1], so nothing can overflow:
-    x >= 0 gives 1 / (1 + e), x < 0 gives e / (1 + e), both to full precision."""
-    e = np.abs(x, out=np.empty_like(x))
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    r = np.add(e, 1, out=np.empty_like(e))
-    np.divide(1, r, out=r)  # r = 1 / (1 + e): the answer for x >= 0
-    np.multiply(e, r, out=e)  # e = e / (1 + e): the answer for x < 0
-    np.copyto(r, e, where=x < 0)
-    return r
+    """1 / (1 + e^-x) in four passes and one allocation.
+
+    Exact wherever e^-x is finite; where it overflows (x < -709 in float64, -88 in
+    float32) the true value is below the smallest normal number and the result
+    rounds to 0, which is what it returns: the overflow is expected, so it is
+    not reported. Never nan or inf; exactly 0.5 at 0; full precision in both tails.
+    """
+    with np.errstate(over="ignore"):
+        if x.ndim == 0:
+            return np.asarray(1 / (1 + np.exp(-x)))
+        e = np.negative(x)
+        np.exp(e, out=e)
+    e += 1
+    np.reciprocal(e, out=e)
+    return e
 
 
 def sigmoid_backward(grad_out: Any, sigmoid_out: Any) -> Any:

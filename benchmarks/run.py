@@ -1,0 +1,178 @@
+"""The benchmark suite: ``python benchmarks/run.py`` (see benchmarks/README.md).
+
+Every workload's gradients are verified against the hand-written NumPy version
+before anything is timed. chainrule and hand-written NumPy are then timed
+interleaved in the same process (warm-up, then rounds; each round times both),
+and the report gives medians and the median of the per-round paired ratio.
+Peers are timed too when importable. Results go to stdout and to
+benchmarks/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workloads as wl
+
+HERE = Path(__file__).resolve().parent
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return a.shape == b.shape and np.allclose(a, b, rtol=2e-3, atol=1e-6)
+
+
+def _block(f: Any, repeat: int) -> float:
+    start = time.perf_counter()
+    for _ in range(repeat):
+        f()
+    return (time.perf_counter() - start) / repeat
+
+
+def _settle() -> None:
+    # After a matmul an OpenBLAS thread spins a core for ~130 ms: let it stop.
+    time.sleep(0.2)
+
+
+def time_workload(w: wl.Workload, rounds: int) -> dict[str, Any]:
+    if w.hand is not None and not _same(w.chainrule(), w.hand()):
+        raise SystemExit(
+            f"{w.wid}: chainrule's gradient differs from hand-written NumPy: not timed"
+        )
+    for f in (w.chainrule, w.hand):  # warm-up
+        if f is not None:
+            _block(f, w.repeat)
+    ours, hand, ratios = [], [], []
+    for _ in range(rounds):
+        _settle() if w.unit == "ratio" else None
+        a = _block(w.chainrule, w.repeat)
+        if w.unit == "ratio":
+            _settle()
+        b = _block(w.hand, w.repeat) if w.hand is not None else float("nan")
+        ours.append(a)
+        hand.append(b)
+        ratios.append(a / b)
+    return {
+        "ours": statistics.median(ours),
+        "hand": statistics.median(hand),
+        "ratio": statistics.median(ratios),
+    }
+
+
+def time_peer(f: Any, w: wl.Workload, rounds: int) -> float:
+    _block(f, w.repeat)
+    return statistics.median(_block(f, w.repeat) for _ in range(rounds))
+
+
+def peak_memory_ratio() -> float:
+    """W4: peak memory above the baseline, in multiples of the size of x."""
+    wl.w4_chainrule()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    wl.w4_chainrule()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / wl.W4_X.nbytes
+
+
+def import_time(rounds: int) -> tuple[float, float]:
+    """W6: python -c 'import chainrule' against 'import numpy', with bytecode as installed."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, env=env)
+        return time.perf_counter() - start
+
+    run("import chainrule")  # write the bytecode once
+    numpy_t, ours_t = [], []
+    for _ in range(rounds):
+        numpy_t.append(run("import numpy"))
+        ours_t.append(run("import chainrule"))
+    return statistics.median(numpy_t), statistics.median(ours_t)
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit in ("us/op", "us"):
+        return f"{value * 1e6:.1f} us"
+    return f"{value * 1e3:.1f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=9, help="timed rounds per workload")
+    parser.add_argument("--only", nargs="*", help="workload ids, e.g. W1 W4")
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    lines = [
+        f"# chainrule benchmarks ({time.strftime('%Y-%m-%d %H:%M')}, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, load {load:.2f})",
+        "",
+        "| id | workload | target | chainrule | hand-written NumPy | chainrule / hand | met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    peer_lines = []
+    peers = wl.peers()
+    for w in wl.WORKLOADS:
+        if args.only and w.wid not in args.only:
+            continue
+        r = time_workload(w, args.rounds)
+        if w.unit == "us/op":
+            ours, hand = r["ours"] / w.per, r["hand"] / w.per
+            value = ours * 1e6
+        elif w.unit == "us":
+            ours, hand = r["ours"], r["hand"]
+            value = ours * 1e6
+        else:
+            ours, hand = r["ours"], r["hand"]
+            value = r["ratio"]
+        extra = ""
+        met = value <= w.limit
+        if w.wid == "W4":
+            mem = peak_memory_ratio()
+            extra = f"; peak memory {mem:.1f}x size(x) (target <= 6x)"
+            met = met and mem <= 6.0
+        unit = w.unit if w.unit != "ratio" else "ms"
+        lines.append(
+            f"| {w.wid} | {w.title} | {w.target} | {fmt(ours, unit)} | {fmt(hand, unit)} | "
+            f"{r['ratio']:.2f}{extra} | {'yes' if met else 'NO'} |"
+        )
+        print(lines[-1], flush=True)
+        for peer, funcs in peers.items():
+            if w.wid in funcs:
+                t = time_peer(funcs[w.wid], w, max(3, args.rounds // 3))
+                t = t / w.per if w.unit == "us/op" else t
+                peer_lines.append(f"| {w.wid} | {peer} | {fmt(t, unit)} |")
+    if not args.only or "W6" in args.only:
+        numpy_t, ours_t = import_time(max(5, args.rounds))
+        diff = (ours_t - numpy_t) * 1e3
+        lines.append(
+            f"| W6 | python -c 'import chainrule' | <= import numpy + 30 ms | "
+            f"{ours_t * 1e3:.0f} ms | numpy {numpy_t * 1e3:.0f} ms | +{diff:.0f} ms | "
+            f"{'yes' if diff <= 30 else 'NO'} |"
+        )
+        print(lines[-1], flush=True)
+    if peer_lines:
+        lines += ["", "| id | peer | time |", "| --- | --- | --- |", *peer_lines]
+    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

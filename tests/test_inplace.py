@@ -133,12 +133,26 @@ def test_in_place_operators_on_non_leaves_record_like_their_out_of_place_forms(i
     np.testing.assert_allclose(x1.grad, x2.grad)
 
 
-def test_in_place_write_into_a_tensor_used_earlier_is_refused():
+def test_in_place_operator_after_use_keeps_the_old_value_for_earlier_nodes():
     x = leaf(1.0, 2.0)
     h = x * 2.0
-    y = h * h  # saved h
-    h += 1.0
-    with pytest.raises(cr.BackwardError, match="modified in place"):
+    y = h * h  # saved the old h
+    h += 1.0  # recorded out of place: the old value is intact
+    y.sum().backward(retain_graph=True)  # the two graphs share x * 2
+    np.testing.assert_allclose(x.grad, 8 * x.data)  # d (2x)^2 / dx
+    x.grad = None
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+
+
+def test_writing_into_the_data_of_a_tensor_used_earlier_is_refused():
+    x = leaf(1.0, 2.0)
+    h = x * 2.0
+    y = h * h  # saved h's array
+    h.data[...] += 1.0  # writes into that very array
+    with pytest.raises(
+        cr.BackwardError, match=r"its input \d, the output of 'multiply'.*modified in place"
+    ):
         y.sum().backward()
 
 

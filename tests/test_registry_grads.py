@@ -700,7 +700,7 @@ def _graph_primitives(out):
             continue
         seen.add(id(node))
         names.add(node.prim.name)
-        stack.extend(t._node for _, t, _ in node.parents)
+        stack.extend(r for _, r, _ in node.parents if not isinstance(r, cr.Tensor))
     return names
 
 

@@ -160,7 +160,7 @@ def _into(target: Any, ufunc: np.ufunc, inputs: tuple) -> Any:
             )
         raw = tuple(x._data if isinstance(x, _tensor.Tensor) else x for x in inputs)
         ufunc(*raw, out=target._data)
-        target._version += 1
+        target._bump()
         return target
     if any(x is target for x in inputs):  # np.f(t, ..., out=t): compute from t's old value
         old = target._snapshot()
@@ -176,11 +176,10 @@ def _into(target: Any, ufunc: np.ufunc, inputs: tuple) -> Any:
     if result.requires_grad:
         target._data, target._node = result._data, result._node
         target.requires_grad = True
-        target._version += 1
-        target._node.out_version = target._version
+        target._version += 1  # a new value on a new node; the old node's value is intact
     else:
         target._data[...] = result._data
-        target._version += 1
+        target._bump()
     return target
 
 

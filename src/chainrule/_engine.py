@@ -38,22 +38,24 @@ class Node:
         "kwargs",
         "out",
         "out_tangent",
-        "out_version",
         "parents",
         "prim",
         "seq",
         "site",  # under detect_anomaly: the user code that created the node
+        "writes",  # in-place writes into this node's output since it was computed
     )
 
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
         self.seq = _next_seq()  # creation order: inputs' nodes always have smaller numbers
         self.hooks: list | None = None  # Tensor.register_hook on this node's output
-        self.out_version = 0  # the output's version when made; an in-place write changes it
+        self.writes = 0
         self.prim = prim
         # Forward arguments as plain arrays/values; None once released.
         self.args: tuple | None = args
         self.kwargs: Any = kwargs
-        # ((input index, Tensor, its version when saved), ...) for inputs that require grad.
+        # ((input index, ref, version), ...) for the inputs that require grad: ref is the
+        # input's node (or the Tensor itself for a leaf), so intermediate Tensors are not
+        # kept alive; version is its write count (a leaf's _version) when saved.
         self.parents: tuple | None = parents
         self.out: Any = out
 
@@ -77,24 +79,27 @@ def _released_error(node: Node) -> BackwardError:
     )
 
 
-def modified_error(name: str, index: int, tensor: Any, version: int) -> BackwardError:
-    source = f"the output of '{tensor._node.prim.name}'" if tensor._node is not None else "a leaf"
+def modified_error(name: str, index: int, ref: Any, saved: Any, version: int) -> BackwardError:
+    if isinstance(ref, Node):
+        source, now = f"the output of '{ref.prim.name}'", ref.writes
+    else:
+        source, now = "a leaf", ref._version
     return BackwardError(
         f"backward through '{name}': its input {index}, {source} of shape "
-        f"{tuple(tensor._data.shape)} and dtype {tensor._data.dtype}, was modified in place "
-        f"after the graph saved it (version {version}, now {tensor._version}); the gradient "
-        "would be wrong. Compute the new value out of place (y = f(x)), or modify it only "
-        "after backward()."
+        f"{tuple(np.shape(saved))} and dtype {np.result_type(saved)}, was modified in place "
+        f"after the graph saved it (version {version}, now {now}); the gradient would be "
+        "wrong. Compute the new value out of place (y = f(x)), or modify it only after "
+        "backward()."
     )
 
 
-def output_modified_error(node: Node, tensor: Any) -> BackwardError:
+def output_modified_error(node: Node) -> BackwardError:
     return BackwardError(
-        f"backward through '{node.prim.name}': its output (shape {tuple(tensor._data.shape)}, "
-        f"dtype {tensor._data.dtype}) was modified in place after '{node.prim.name}' computed "
-        f"it (version {node.out_version}, now {tensor._version}), and its gradient may depend "
-        "on that output; the gradient would be wrong. Compute the new value out of place "
-        "(y = f(x)), or modify it only after backward()."
+        f"backward through '{node.prim.name}': its output (shape {tuple(np.shape(node.out))}, "
+        f"dtype {np.result_type(node.out)}) was modified in place after '{node.prim.name}' "
+        f"computed it ({node.writes} write(s)), and its gradient depends on that output; the "
+        "gradient would be wrong. Compute the new value out of place (y = f(x)), or modify it "
+        "only after backward()."
     )
 
 
@@ -123,9 +128,9 @@ def _reverse_topological(root: Node, stops: Any) -> list[Node]:
         parents = node.parents
         if parents is None:
             raise _released_error(node)
-        for _, tensor, _ in parents:
-            parent = tensor._node
-            if parent is not None and parent not in seen:
+        for _, ref, _ in parents:
+            if type(ref) is Node and ref not in seen:
+                parent = ref
                 seen.add(parent)
                 stack.append(parent)
     return sorted(seen, key=_by_creation, reverse=True)
@@ -180,8 +185,8 @@ def run_backward(
     stops = {t._node for t in inputs if t._node is not None} if inputs else _NO_STOPS
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
     captured: dict[Node, Any] = {}
-    if root._node is not None and root._version != root._node.out_version:
-        raise output_modified_error(root._node, root)
+    if root._node is not None and root._node.writes and root._node.out is not None:
+        raise output_modified_error(root._node)
     if root._node is None:
         leaf_grads[id(root)] = [root, head]
     elif root._node in stops:
@@ -238,6 +243,9 @@ def _sweep(
         prim, args, kwargs, parents = node.prim, node.args, node.kwargs, node.parents
         if args is None or parents is None:
             raise _released_error(node)
+        if node.writes and node.out is not None:  # the output its rules read was overwritten
+            raise output_modified_error(node)
+        saved = args  # the forward's values (or zero-byte stand-ins): shapes and dtypes
         vjps = prim.vjps
         joint = None
         if g is not None:
@@ -246,19 +254,28 @@ def _sweep(
                 # Rules see Tensors, so what they compute is recorded in turn (create_graph)
                 # and carries tangents (forward mode).
                 live = list(args)
-                for i, tensor, _ in parents:
-                    live[i] = tensor
+                for i, ref, _ in parents:
+                    if type(ref) is Node:
+                        t = _tensor.Tensor._make(np.asarray(args[i]), ref)
+                        t._tangent = getattr(ref, "out_tangent", None)
+                        live[i] = t
+                    else:
+                        live[i] = ref
                 args = tuple(live)
-                ans = _tensor.Tensor._make(np.asarray(ans), node if create_graph else None)
-                ans._tangent = getattr(node, "out_tangent", None)
+                if ans is not None:
+                    ans = _tensor.Tensor._make(np.asarray(ans), node if create_graph else None)
+                    ans._tangent = getattr(node, "out_tangent", None)
             if vjps is None:  # a custom Function: one backward() gives every input's gradient
                 joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents))
-        for i, tensor, version in parents:
-            parent = tensor._node
-            if tensor._version != version:
-                raise modified_error(prim.name, i, tensor, version)
-            if parent is not None and tensor._version != parent.out_version:
-                raise output_modified_error(parent, tensor)
+        for i, ref, version in parents:
+            if type(ref) is Node:
+                parent = ref
+                if ref.writes != version and prim.reads_inputs:
+                    raise modified_error(prim.name, i, ref, saved[i], version)
+            else:
+                parent = None
+                if ref._version != version and prim.reads_inputs:
+                    raise modified_error(prim.name, i, ref, saved[i], version)
             if g is not None:
                 if joint is not None:
                     gi = next(joint)
@@ -274,8 +291,8 @@ def _sweep(
                     if anomaly:
                         from .anomaly import check_backward
 
-                        check_backward(node, i, g, gi, args)
-                    data = tensor._data
+                        check_backward(node, i, g, gi, saved)
+                    data = saved[i]
                     if gi.shape != data.shape:
                         gi = unbroadcast(gi, data.shape, prim.name, i)
                     if gi.dtype is not data.dtype and gi.dtype != data.dtype:
@@ -283,9 +300,9 @@ def _sweep(
                             gi = np.real(gi)  # a real input moves along the real axis only
                         gi = gi.astype(data.dtype)
                     if parent is None:
-                        entry = leaf_grads.get(id(tensor))
+                        entry = leaf_grads.get(id(ref))
                         if entry is None:
-                            leaf_grads[id(tensor)] = [tensor, gi]
+                            leaf_grads[id(ref)] = [ref, gi]
                         else:
                             entry[1] = entry[1] + gi
                     else:

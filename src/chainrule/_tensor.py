@@ -126,7 +126,13 @@ class Tensor:
         if type(arr) is not np.ndarray:
             arr = arr.view(np.ndarray)
         self._data = arr
+        self._bump()
+
+    def _bump(self) -> None:
+        """Count an in-place write: on the tensor, and on the node whose output it is."""
         self._version += 1
+        if self._node is not None:
+            self._node.writes += 1
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -526,9 +532,7 @@ class Tensor:
             new = apply(prim, (old, *(old if r is self else r for r in rest)))
             self._data, self._node, self._tangent = new._data, new._node, new._tangent
             self.requires_grad = new.requires_grad
-            self._version += 1
-            if self._node is not None:
-                self._node.out_version = self._version
+            self._version += 1  # a new value on a new node; the old node's value is intact
             return self
         return self._write_data(what, prim, rest)
 
@@ -541,7 +545,7 @@ class Tensor:
                 f"{what}: the result has shape {np.shape(result)}, the tensor {self._data.shape}"
             )
         self._data[...] = result
-        self._version += 1
+        self._bump()
         return self
 
     # ------------------------------------------------------- array methods
@@ -705,7 +709,7 @@ class _WatchedArray(np.ndarray):
     def _written(self) -> None:
         owner = self._owner
         if owner is not None:
-            owner._version += 1
+            owner._bump()
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._written()
@@ -809,7 +813,14 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
         dtype, in_dtype = result._data.dtype, x._data.dtype  # abs(complex) is real
         if (dtype is not _F64 or in_dtype is not _F64) and "c" in (dtype.kind, in_dtype.kind):
             prim = _complex_record(prim)
-        result._node = _Node(prim, (xd,), None, ((0, x, x._version),), out)
+        node = x._node
+        result._node = _Node(
+            prim,
+            (xd if prim.reads_inputs else _ghost(xd),),
+            None,
+            ((0, x, x._version) if node is None else (0, node, node.writes),),
+            out if prim.reads_output else None,
+        )
         result.requires_grad = True
     else:
         result._node = None
@@ -851,12 +862,15 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
         if dtype is not _F64 and dtype.kind == "c":
             prim = _complex_record(prim)
         if xr and yr:
-            parents: tuple = ((0, x, x._version), (1, y, y._version))
+            parents: tuple = (_entry(0, x), _entry(1, y))
         elif xr:
-            parents = ((0, x, x._version),)
+            parents = (_entry(0, x),)
         else:
-            parents = ((1, y, y._version),)
-        result._node = _Node(prim, (xd, yd), None, parents, out)
+            parents = (_entry(1, y),)
+        if not prim.reads_inputs:
+            xd = _ghost(xd) if xr else xd
+            yd = _ghost(yd) if yr else yd
+        result._node = _Node(prim, (xd, yd), None, parents, out if prim.reads_output else None)
         result.requires_grad = True
     else:
         result._node = None
@@ -867,6 +881,24 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
 
 
 _make = Tensor._make
+
+# Inputs at least this large are not kept by a node whose rules read only their shape.
+_GHOST_FROM = 1024
+
+
+def _ghost(a: Any) -> Any:
+    """A zero-byte stand-in with a's shape and dtype, for values no rule will read."""
+    if type(a) is _ndarray and a.size >= _GHOST_FROM:
+        return np.broadcast_to(np.empty((), a.dtype), a.shape)
+    return a
+
+
+def _entry(i: int, t: Tensor) -> tuple:
+    """A node's record of input ``i``: its node (or the leaf itself) and its write count."""
+    node = t._node
+    if node is None:
+        return (i, t, t._version)
+    return (i, node, node.writes)
 
 
 def _operand(value: Any) -> Any:
@@ -898,7 +930,7 @@ def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
         if isinstance(a, Tensor):
             raw.append(a._data)
             if a.requires_grad:
-                parents.append((i, a, a._version))
+                parents.append(_entry(i, a))
         else:
             raw.append(a)
     out = prim.fun(*raw, **kwargs) if kwargs else prim.fun(*raw)
@@ -906,9 +938,13 @@ def apply(prim: Any, args: tuple, kwargs: dict | None = None) -> Tensor:
         out = _asarray(out)
     differentiable = out.dtype.kind in "fc"  # an integer result (e.g. a cast) has no gradient
     if parents and differentiable and _grad_state.enabled:
-        if out.dtype.kind == "c" or any(t._data.dtype.kind == "c" for _, t, _ in parents):
+        if out.dtype.kind == "c" or any(raw[i].dtype.kind == "c" for i, _, _ in parents):
             prim = _complex_record(prim)
-        result = _make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), out))
+        if not prim.reads_inputs:
+            for i, _, _ in parents:
+                raw[i] = _ghost(raw[i])
+        saved_out = out if prim.reads_output else None
+        result = _make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), saved_out))
     else:
         result = _make(out, None)
     if _grad_state.extra and differentiable:

@@ -90,7 +90,7 @@ def check_backward(node: Any, index: int, g: Any, gi: Any, args: tuple) -> None:
     when everything it was given (upstream gradient, saved inputs and output) is finite."""
     if _finite(gi) or not _finite(g):
         return
-    if all(_finite(a) for a in args) and _finite(node.out):
+    if all(_finite(a) for a in args) and (node.out is None or _finite(node.out)):
         site = getattr(node, "site", None) or "(created before detect_anomaly was entered)"
         raise AnomalyError(
             f"backward pass: the gradient rule of '{node.prim.name}' for input {index} returned "

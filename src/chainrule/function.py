@@ -80,7 +80,7 @@ class Function:
             _output_array(o, name, k) for k, o in enumerate(result if multiple else (result,))
         )
         parents = tuple(
-            (i, a, a._version)
+            (i, a, a._version) if a._node is None else (i, a._node, a._node.writes)
             for i, a in enumerate(args)
             if isinstance(a, Tensor) and a.requires_grad
         )
@@ -98,7 +98,7 @@ class Function:
             bundle = _Outputs(outs)
             head = Tensor._make(bundle, Node(record, raw, ctx, parents, bundle))  # type: ignore[arg-type]
             wrapped = tuple(
-                Tensor._make(o, Node(_SELECT, (bundle, k), None, ((0, head, 0),), o))
+                Tensor._make(o, Node(_SELECT, (bundle, k), None, ((0, head._node, 0),), o))
                 if o.dtype.kind in "fc"
                 else Tensor._make(o, None)
                 for k, o in enumerate(outs)
@@ -129,6 +129,7 @@ class _FunctionRecord:
 
     __slots__ = ("n_inputs", "name", "outs")
     vjps = None  # tells the engine to call joint_vjp: one backward() serves every input
+    reads_inputs = reads_output = True  # a Function's backward may read anything it saved
 
     def __init__(self, name: str, n_inputs: int, outs: tuple) -> None:
         self.name = name
@@ -148,7 +149,7 @@ class _FunctionRecord:
             live_inputs = [a if isinstance(a, Tensor) else None for a in args]
             with _live_saved(ctx, name, live_inputs, (ans,)):
                 grads = _call_backward(ctx, name, (g,))
-            return self._checked(grads, parents, keep_tensors=True)
+            return self._checked(grads, parents, args, keep_tensors=True)
         if isinstance(g, _SlotGrads):
             upstream = tuple(
                 np.zeros(shape, dtype) if gk is None else gk
@@ -156,9 +157,9 @@ class _FunctionRecord:
             )
         else:
             upstream = (g,)
-        return self._checked(ctx.backward(*upstream), parents, keep_tensors=False)
+        return self._checked(ctx.backward(*upstream), parents, args, keep_tensors=False)
 
-    def _checked(self, grads: Any, parents: tuple, keep_tensors: bool) -> list:
+    def _checked(self, grads: Any, parents: tuple, args: Any, keep_tensors: bool) -> list:
         """One validated gradient per parent, from what backward returned."""
         name = self.name
         # A tuple is one gradient per input; so is a list when there are several inputs
@@ -173,39 +174,41 @@ class _FunctionRecord:
                 function=name,
             )
         result = []
-        for i, tensor, _ in parents:
+        for i, _, _ in parents:
             gi = grads[i]
             if gi is not None:
-                gi = _checked_grad(gi, name, i, tensor, keep_tensors)
+                gi = _checked_grad(gi, name, i, args[i], keep_tensors)
             result.append(gi)
         return result
 
 
-def _checked_grad(gi: Any, name: str, i: int, tensor: Tensor, keep_tensors: bool) -> Any:
+def _checked_grad(gi: Any, name: str, i: int, tensor: Any, keep_tensors: bool) -> Any:
+    """``tensor`` is the input (its saved value or a Tensor): only its shape and dtype matter."""
     if isinstance(gi, Tensor):
         checked = _checked_grad(gi._data, name, i, tensor, False)
         return gi if keep_tensors else checked
     if not isinstance(gi, (np.ndarray, np.generic, float, int)) or isinstance(gi, bool):
         raise FunctionBackwardError(
             f"{name}.backward returned a {type(gi).__name__} as the gradient of input {i}; "
-            f"expected an np.ndarray of shape {tensor.shape}",
+            f"expected an np.ndarray of shape {np.shape(tensor)}",
             function=name,
             index=i,
         )
     gi = np.asarray(gi)
-    if gi.shape != tensor.shape:
+    shape = tuple(np.shape(tensor))
+    if gi.shape != shape:
         raise FunctionBackwardError(
             f"{name}.backward returned a gradient of shape {gi.shape} for input {i}, which "
-            f"has shape {tensor.shape}",
+            f"has shape {shape}",
             function=name,
             index=i,
-            expected_shape=tensor.shape,
+            expected_shape=shape,
             actual_shape=gi.shape,
         )
     if gi.dtype.kind not in "fc":
         raise FunctionBackwardError(
             f"{name}.backward returned a gradient of dtype {gi.dtype} for input {i}, which "
-            f"has dtype {tensor.dtype}; gradients must be floating point",
+            f"has dtype {np.result_type(tensor)}; gradients must be floating point",
             function=name,
             index=i,
         )
@@ -241,6 +244,7 @@ class _Select:
     """The selector primitive: output ``k`` of a bundle."""
 
     name = "select"
+    reads_inputs = reads_output = False
 
     @staticmethod
     def _vjp(g: Any, ans: Any, bundle: Any, k: int) -> _SlotGrads:

@@ -31,6 +31,16 @@ Write rules with NumPy calls (``np.where``, ``np.sum``, ``@``), never with
 and records itself when given Tensors, which is all that ``create_graph=True``
 and ``grad(grad(f))`` need.
 
+What the rules read
+-------------------
+``reads=`` says which values the VJPs read: ``"inputs and output"`` (the
+default, always safe), ``"inputs"``, ``"output"``, or ``"shapes"`` (only
+shapes and dtypes). What is not read is not kept alive by the tape: a large
+unread input is saved as a zero-byte stand-in with its shape and dtype, and an
+unread output is not saved, so the intermediates of a long computation are
+freed as soon as nothing needs them. The generic registry test (reverse,
+forward and second order for every row) catches a wrong declaration.
+
 Shortcuts
 ---------
 * ``elementwise=True``: the Jacobian is diagonal (per broadcast element), so
@@ -103,7 +113,17 @@ class VariadicVJP:
 class Primitive:
     """One differentiable operation: forward, VJPs and JVP in one record."""
 
-    __slots__ = ("complex_prim", "elementwise", "fun", "jvp", "linear", "name", "vjps")
+    __slots__ = (
+        "complex_prim",
+        "elementwise",
+        "fun",
+        "jvp",
+        "linear",
+        "name",
+        "reads_inputs",
+        "reads_output",
+        "vjps",
+    )
 
     def __init__(
         self,
@@ -120,6 +140,10 @@ class Primitive:
         self.jvp = jvp
         self.elementwise = elementwise
         self.linear = linear
+        # Whether the VJPs read the values of the differentiable inputs / of the output
+        # (not just their shapes). What is not read is not kept alive by the tape.
+        self.reads_inputs = True
+        self.reads_output = True
         # The record used when the data is complex (itself, a derived one, or None).
         self.complex_prim: Primitive | None = None
 
@@ -152,6 +176,7 @@ def defprim(
     holomorphic: bool = False,
     complex_vjps: Sequence[VJP | None] | None = None,
     complex_jvp: Callable[..., Any] | None = None,
+    reads: str = "inputs and output",
 ) -> Primitive:
     """Register a primitive and return it. See the module docstring."""
     if name in PRIMITIVES:
@@ -160,6 +185,10 @@ def defprim(
         VariadicVJP(variadic_vjp) if variadic_vjp is not None else tuple(vjps)
     )
     prim = Primitive(name, fun, table, jvp, elementwise, linear)
+    if reads not in ("inputs and output", "inputs", "output", "shapes"):
+        raise ValueError(f"defprim({name!r}): reads={reads!r} is not a known choice")
+    prim.reads_inputs = "inputs" in reads
+    prim.reads_output = "output" in reads
     if linear or complex_ok:
         prim.complex_prim = prim
     elif holomorphic:
@@ -206,6 +235,7 @@ def _conjugate_transposed(prim: Primitive) -> Primitive:
 
     variant = Primitive(prim.name, prim.fun, table, jvp, prim.elementwise, prim.linear)
     variant.complex_prim = variant
+    variant.reads_inputs, variant.reads_output = prim.reads_inputs, prim.reads_output
     return variant
 
 

@@ -140,7 +140,7 @@ def _cumprod_jvp(tangents: Any, ans: Any, x: Any, axis: Any = None) -> Any:
     return np.moveaxis(np.sum(weights * tm, axis=-2), -1, axis)
 
 
-CUMPROD = defprim("cumprod", np.cumprod, _cumprod_vjp, jvp=_cumprod_jvp)
+CUMPROD = defprim("cumprod", np.cumprod, _cumprod_vjp, jvp=_cumprod_jvp, reads="inputs")
 
 
 @implements(np.cumprod)

@@ -49,6 +49,7 @@ ADD = _ufunc(
     lambda g, ans, x, y: g,
     fun=operator.add,
     complex_ok=True,
+    reads="shapes",
 )
 SUBTRACT = _ufunc(
     "subtract",
@@ -57,6 +58,7 @@ SUBTRACT = _ufunc(
     lambda g, ans, x, y: -g,
     complex_ok=True,
     fun=operator.sub,
+    reads="shapes",
 )
 MULTIPLY = _ufunc(
     "multiply",
@@ -65,6 +67,7 @@ MULTIPLY = _ufunc(
     lambda g, ans, x, y: g * x,
     holomorphic=True,
     fun=operator.mul,
+    reads="inputs",
 )
 DIVIDE = _ufunc(
     "divide",
@@ -74,8 +77,12 @@ DIVIDE = _ufunc(
     holomorphic=True,
     fun=operator.truediv,
 )
-NEGATIVE = _ufunc("negative", np.negative, lambda g, ans, x: -g, complex_ok=True, fun=operator.neg)
-POSITIVE = _ufunc("positive", np.positive, lambda g, ans, x: g, complex_ok=True, fun=operator.pos)
+NEGATIVE = _ufunc(
+    "negative", np.negative, lambda g, ans, x: -g, complex_ok=True, fun=operator.neg, reads="shapes"
+)
+POSITIVE = _ufunc(
+    "positive", np.positive, lambda g, ans, x: g, complex_ok=True, fun=operator.pos, reads="shapes"
+)
 # x mod y = x - floor(x / y) * y: slope 1 in x and -floor(x / y) in y, away from the jumps.
 REMAINDER = _ufunc(
     "remainder",
@@ -83,9 +90,14 @@ REMAINDER = _ufunc(
     lambda g, ans, x, y: g,
     lambda g, ans, x, y: -g * np.floor_divide(x, y),
     fun=operator.mod,
+    reads="inputs",
 )
 FMOD = _ufunc(
-    "fmod", np.fmod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.trunc(np.divide(x, y))
+    "fmod",
+    np.fmod,
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: -g * np.trunc(np.divide(x, y)),
+    reads="inputs",
 )
 
 
@@ -110,10 +122,16 @@ POWER = _ufunc(
 FLOAT_POWER = _ufunc(
     "float_power", np.float_power, _power_vjp_base, _power_vjp_exponent, holomorphic=True
 )
-SQUARE = _ufunc("square", np.square, lambda g, ans, x: g * (2 * x), holomorphic=True)
-SQRT = _ufunc("sqrt", np.sqrt, lambda g, ans, x: g * 0.5 / ans, holomorphic=True)
-CBRT = _ufunc("cbrt", np.cbrt, lambda g, ans, x: g / (3 * ans * ans), holomorphic=True)
-RECIPROCAL = _ufunc("reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans, holomorphic=True)
+SQUARE = _ufunc(
+    "square", np.square, lambda g, ans, x: g * (2 * x), holomorphic=True, reads="inputs"
+)
+SQRT = _ufunc("sqrt", np.sqrt, lambda g, ans, x: g * 0.5 / ans, holomorphic=True, reads="output")
+CBRT = _ufunc(
+    "cbrt", np.cbrt, lambda g, ans, x: g / (3 * ans * ans), holomorphic=True, reads="output"
+)
+RECIPROCAL = _ufunc(
+    "reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans, holomorphic=True, reads="output"
+)
 # sign(0) == 0: the gradient of |x| at its kink is 0, as API.md fixes.
 ABSOLUTE = _ufunc(
     "absolute",
@@ -123,6 +141,7 @@ ABSOLUTE = _ufunc(
     # |z| for complex z: the gradient z / |z| (0 at 0); the tangent Re(conj(z) t) / |z|.
     complex_vjps=(lambda g, ans, x: g * x / np.where(ans == 0, 1.0, ans),),
     complex_jvp=lambda t, ans, x: np.real(np.conj(x) * t[0]) / np.where(ans == 0, 1.0, ans),
+    reads="inputs",
 )
 # copysign(x, y) = |x| * (sign bit of y): slope sign(x) * (+-1) in x, none in y.
 COPYSIGN = _ufunc(
@@ -130,6 +149,7 @@ COPYSIGN = _ufunc(
     np.copysign,
     lambda g, ans, x, y: g * np.sign(x) * np.copysign(1.0, y),
     None,
+    reads="inputs",
 )
 CONJUGATE = _ufunc(
     "conjugate",
@@ -137,17 +157,20 @@ CONJUGATE = _ufunc(
     lambda g, ans, x: g,
     complex_vjps=(lambda g, ans, x: np.conj(g),),
     complex_jvp=lambda t, ans, x: np.conj(t[0]),
+    reads="shapes",
 )
-LDEXP = _ufunc("ldexp", np.ldexp, lambda g, ans, x, i: np.ldexp(g, i), None)
+LDEXP = _ufunc("ldexp", np.ldexp, lambda g, ans, x, i: np.ldexp(g, i), None, reads="inputs")
 
 # ---------------------------------------------------------- exponentials, logs
-EXP = _ufunc("exp", np.exp, lambda g, ans, x: g * ans, holomorphic=True)
-EXP2 = _ufunc("exp2", np.exp2, lambda g, ans, x: g * ans * _LN2, holomorphic=True)
-EXPM1 = _ufunc("expm1", np.expm1, lambda g, ans, x: g * (ans + 1), holomorphic=True)
-LOG = _ufunc("log", np.log, lambda g, ans, x: g / x, holomorphic=True)
-LOG2 = _ufunc("log2", np.log2, lambda g, ans, x: g / (x * _LN2), holomorphic=True)
-LOG10 = _ufunc("log10", np.log10, lambda g, ans, x: g / (x * _LN10), holomorphic=True)
-LOG1P = _ufunc("log1p", np.log1p, lambda g, ans, x: g / (1 + x), holomorphic=True)
+EXP = _ufunc("exp", np.exp, lambda g, ans, x: g * ans, holomorphic=True, reads="output")
+EXP2 = _ufunc("exp2", np.exp2, lambda g, ans, x: g * ans * _LN2, holomorphic=True, reads="output")
+EXPM1 = _ufunc("expm1", np.expm1, lambda g, ans, x: g * (ans + 1), holomorphic=True, reads="output")
+LOG = _ufunc("log", np.log, lambda g, ans, x: g / x, holomorphic=True, reads="inputs")
+LOG2 = _ufunc("log2", np.log2, lambda g, ans, x: g / (x * _LN2), holomorphic=True, reads="inputs")
+LOG10 = _ufunc(
+    "log10", np.log10, lambda g, ans, x: g / (x * _LN10), holomorphic=True, reads="inputs"
+)
+LOG1P = _ufunc("log1p", np.log1p, lambda g, ans, x: g / (1 + x), holomorphic=True, reads="inputs")
 # log(e^x + e^y): the weights e^(x - ans) and e^(y - ans) never overflow.
 LOGADDEXP = _ufunc(
     "logaddexp",
@@ -163,12 +186,18 @@ LOGADDEXP2 = _ufunc(
 )
 
 # ------------------------------------------------------------ trigonometric
-SIN = _ufunc("sin", np.sin, lambda g, ans, x: g * np.cos(x), holomorphic=True)
-COS = _ufunc("cos", np.cos, lambda g, ans, x: -g * np.sin(x), holomorphic=True)
-TAN = _ufunc("tan", np.tan, lambda g, ans, x: g * (1 + ans * ans), holomorphic=True)
-ARCSIN = _ufunc("arcsin", np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x), holomorphic=True)
-ARCCOS = _ufunc("arccos", np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x), holomorphic=True)
-ARCTAN = _ufunc("arctan", np.arctan, lambda g, ans, x: g / (1 + x * x), holomorphic=True)
+SIN = _ufunc("sin", np.sin, lambda g, ans, x: g * np.cos(x), holomorphic=True, reads="inputs")
+COS = _ufunc("cos", np.cos, lambda g, ans, x: -g * np.sin(x), holomorphic=True, reads="inputs")
+TAN = _ufunc("tan", np.tan, lambda g, ans, x: g * (1 + ans * ans), holomorphic=True, reads="output")
+ARCSIN = _ufunc(
+    "arcsin", np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x), holomorphic=True, reads="inputs"
+)
+ARCCOS = _ufunc(
+    "arccos", np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x), holomorphic=True, reads="inputs"
+)
+ARCTAN = _ufunc(
+    "arctan", np.arctan, lambda g, ans, x: g / (1 + x * x), holomorphic=True, reads="inputs"
+)
 
 
 # hypot and arctan2 have no derivative at the origin; like |x| at 0, they get 0 there.
@@ -181,6 +210,7 @@ ARCTAN2 = _ufunc(
     np.arctan2,
     lambda g, ans, y, x: g * x / _nonzero(x * x + y * y),
     lambda g, ans, y, x: -g * y / _nonzero(x * x + y * y),
+    reads="inputs",
 )
 HYPOT = _ufunc(
     "hypot",
@@ -188,16 +218,44 @@ HYPOT = _ufunc(
     lambda g, ans, x, y: g * x / _nonzero(ans),
     lambda g, ans, x, y: g * y / _nonzero(ans),
 )
-DEG2RAD = _ufunc("deg2rad", np.deg2rad, lambda g, ans, x: g * (np.pi / 180), aliases=(np.radians,))
-RAD2DEG = _ufunc("rad2deg", np.rad2deg, lambda g, ans, x: g * (180 / np.pi), aliases=(np.degrees,))
+DEG2RAD = _ufunc(
+    "deg2rad",
+    np.deg2rad,
+    lambda g, ans, x: g * (np.pi / 180),
+    aliases=(np.radians,),
+    reads="shapes",
+)
+RAD2DEG = _ufunc(
+    "rad2deg",
+    np.rad2deg,
+    lambda g, ans, x: g * (180 / np.pi),
+    aliases=(np.degrees,),
+    reads="shapes",
+)
 
 # -------------------------------------------------------------- hyperbolic
-SINH = _ufunc("sinh", np.sinh, lambda g, ans, x: g * np.cosh(x), holomorphic=True)
-COSH = _ufunc("cosh", np.cosh, lambda g, ans, x: g * np.sinh(x), holomorphic=True)
-TANH = _ufunc("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans), holomorphic=True)
-ARCSINH = _ufunc("arcsinh", np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1), holomorphic=True)
-ARCCOSH = _ufunc("arccosh", np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1), holomorphic=True)
-ARCTANH = _ufunc("arctanh", np.arctanh, lambda g, ans, x: g / (1 - x * x), holomorphic=True)
+SINH = _ufunc("sinh", np.sinh, lambda g, ans, x: g * np.cosh(x), holomorphic=True, reads="inputs")
+COSH = _ufunc("cosh", np.cosh, lambda g, ans, x: g * np.sinh(x), holomorphic=True, reads="inputs")
+TANH = _ufunc(
+    "tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans), holomorphic=True, reads="output"
+)
+ARCSINH = _ufunc(
+    "arcsinh",
+    np.arcsinh,
+    lambda g, ans, x: g / np.sqrt(x * x + 1),
+    holomorphic=True,
+    reads="inputs",
+)
+ARCCOSH = _ufunc(
+    "arccosh",
+    np.arccosh,
+    lambda g, ans, x: g / np.sqrt(x * x - 1),
+    holomorphic=True,
+    reads="inputs",
+)
+ARCTANH = _ufunc(
+    "arctanh", np.arctanh, lambda g, ans, x: g / (1 - x * x), holomorphic=True, reads="inputs"
+)
 
 
 # ------------------------------------------------------------ max and min
@@ -211,12 +269,14 @@ MAXIMUM = _ufunc(
     np.maximum,
     lambda g, ans, x, y: g * _share(x, y, x > y),
     lambda g, ans, x, y: g * _share(x, y, y > x),
+    reads="inputs",
 )
 MINIMUM = _ufunc(
     "minimum",
     np.minimum,
     lambda g, ans, x, y: g * _share(x, y, x < y),
     lambda g, ans, x, y: g * _share(x, y, y < x),
+    reads="inputs",
 )
 # fmax/fmin ignore a NaN operand, so the other one takes the whole gradient.
 FMAX = _ufunc(
@@ -224,12 +284,14 @@ FMAX = _ufunc(
     np.fmax,
     lambda g, ans, x, y: g * _share(x, y, (x > y) | np.isnan(y)),
     lambda g, ans, x, y: g * _share(x, y, (y > x) | np.isnan(x)),
+    reads="inputs",
 )
 FMIN = _ufunc(
     "fmin",
     np.fmin,
     lambda g, ans, x, y: g * _share(x, y, (x < y) | np.isnan(y)),
     lambda g, ans, x, y: g * _share(x, y, (y < x) | np.isnan(x)),
+    reads="inputs",
 )
 
 
@@ -252,6 +314,7 @@ CLIP = defprim(
     lambda g, ans, x, lo, hi: g * ((x < lo) if hi is None else (x < lo) & (lo <= hi)),
     _clip_vjp_hi,
     elementwise=True,
+    reads="inputs",
 )
 
 
@@ -280,8 +343,8 @@ def clip(
 
 
 # Real and imaginary parts: real-linear maps. For a real input they are x and 0.
-REAL = defprim("real", np.real, lambda g, ans, x: g, linear=True)
-IMAG = defprim("imag", np.imag, lambda g, ans, x: g * 1j, linear=True)
+REAL = defprim("real", np.real, lambda g, ans, x: g, linear=True, reads="shapes")
+IMAG = defprim("imag", np.imag, lambda g, ans, x: g * 1j, linear=True, reads="shapes")
 
 
 @implements(np.real)

@@ -63,6 +63,7 @@ FFTN = defprim(
     _fftn_vjp,
     jvp=lambda t, ans, x, s, axes, norm, inverse: _fftn(t[0], s, axes, norm, inverse),
     holomorphic=True,
+    reads="shapes",
 )
 
 
@@ -99,6 +100,7 @@ RFFTN = defprim(
     _rfftn_vjp_normed,
     jvp=lambda t, ans, x, s, axes, norm=None: _rfftn(t[0], s, axes, norm),
     holomorphic=True,
+    reads="shapes",
 )
 
 

@@ -36,8 +36,8 @@ def _scatter_vjp(g: Any, ans: Any, src: Any, index: Any, shape: tuple[int, ...])
     return _tensor.call(GETITEM, g, index)
 
 
-GETITEM = defprim("getitem", lambda x, index: x[index], _getitem_vjp, linear=True)
-SCATTER = defprim("scatter_add", _scatter, _scatter_vjp, linear=True)
+GETITEM = defprim("getitem", lambda x, index: x[index], _getitem_vjp, linear=True, reads="shapes")
+SCATTER = defprim("scatter_add", _scatter, _scatter_vjp, linear=True, reads="shapes")
 
 
 def _assign(x: Any, index: Any, value: Any) -> Any:
@@ -70,6 +70,7 @@ SETITEM = defprim(
         0.0 if t[2] is None else t[2],
     ),
     complex_ok=True,
+    reads="shapes",
 )
 
 
@@ -97,6 +98,7 @@ WHERE = defprim(
     lambda g, ans, cond, x, y: np.where(cond, 0, g),
     elementwise=True,
     complex_ok=True,
+    reads="shapes",
 )
 
 

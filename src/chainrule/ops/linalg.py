@@ -51,6 +51,7 @@ MATMUL = defprim(
     _matmul_vjp_b,
     jvp=_matmul_jvp,
     holomorphic=True,
+    reads="inputs",
 )
 UFUNC_RULES[np.matmul] = MATMUL
 
@@ -184,6 +185,7 @@ EINSUM = defprim(
     variadic_vjp=_einsum_vjp,
     jvp=_einsum_jvp,
     holomorphic=True,
+    reads="inputs",
 )
 
 

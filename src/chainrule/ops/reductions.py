@@ -22,7 +22,7 @@ def _sum_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False)
     return np.broadcast_to(_restore(g, axis, keepdims, np.ndim(x)), np.shape(x))
 
 
-SUM = defprim("sum", np.sum, _sum_vjp, linear=True)
+SUM = defprim("sum", np.sum, _sum_vjp, linear=True, reads="shapes")
 
 
 def _product_of_others(x: Any, axis: Any) -> Any:
@@ -83,7 +83,7 @@ def _cumsum_vjp(g: Any, ans: Any, x: Any, axis: Any = None) -> Any:
     return rev if axis is not None else np.reshape(rev, np.shape(x))
 
 
-CUMSUM = defprim("cumsum", np.cumsum, _cumsum_vjp, linear=True)
+CUMSUM = defprim("cumsum", np.cumsum, _cumsum_vjp, linear=True, reads="shapes")
 
 
 def _cast(x: Any, dtype: Any) -> Any:

@@ -20,29 +20,35 @@ RESHAPE = defprim(
     lambda x, shape, order="C": np.reshape(x, shape, order=order),
     lambda g, ans, x, shape, order="C": np.reshape(g, np.shape(x), order=order),
     linear=True,
+    reads="shapes",
 )
 TRANSPOSE = defprim(
     "transpose",
     np.transpose,
     lambda g, ans, x, axes=None: np.transpose(g, None if axes is None else np.argsort(axes)),
     linear=True,
+    reads="shapes",
 )
 # The gradient of a broadcast is the sum over the broadcast axes, which the engine does.
-BROADCAST_TO = defprim("broadcast_to", np.broadcast_to, lambda g, ans, x, shape: g, linear=True)
-COPY = defprim("copy", np.copy, lambda g, ans, x: g, linear=True)
+BROADCAST_TO = defprim(
+    "broadcast_to", np.broadcast_to, lambda g, ans, x, shape: g, linear=True, reads="shapes"
+)
+COPY = defprim("copy", np.copy, lambda g, ans, x: g, linear=True, reads="shapes")
 # The transforms' inputs: a fresh node per argument, sharing the data (no copy).
-IDENTITY = defprim("identity", lambda x: x, lambda g, ans, x: g, linear=True)
+IDENTITY = defprim("identity", lambda x: x, lambda g, ans, x: g, linear=True, reads="shapes")
 ASTYPE = defprim(
     "astype",
     lambda x, dtype: x.astype(dtype),
     lambda g, ans, x, dtype: g,  # the engine casts the gradient back to x's dtype
     linear=True,
+    reads="shapes",
 )
 ROLL = defprim(
     "roll",
     np.roll,
     lambda g, ans, x, shift, axis=None: np.roll(g, np.negative(shift), axis),
     linear=True,
+    reads="shapes",
 )
 
 
@@ -51,7 +57,7 @@ def _concatenate_vjp(i: int, g: Any, ans: Any, *arrays: Any, axis: Any = 0) -> A
         sizes = [np.size(a) for a in arrays]
         start = sum(sizes[:i])
         return np.reshape(g[start : start + sizes[i]], np.shape(arrays[i]))
-    axis = axis_index(axis, np.ndim(ans))
+    axis = axis_index(axis, np.ndim(arrays[i]))  # the output is not saved: ask an input
     start = sum(np.shape(a)[axis] for a in arrays[:i])
     stop = start + np.shape(arrays[i])[axis]
     return g[(slice(None),) * axis + (slice(start, stop),)]
@@ -62,6 +68,7 @@ CONCATENATE = defprim(
     lambda *arrays, axis=0: np.concatenate(arrays, axis=axis),
     variadic_vjp=_concatenate_vjp,
     linear=True,
+    reads="shapes",
 )
 
 
@@ -75,7 +82,7 @@ def _pad_jvp(tangents: Any, ans: Any, x: Any, pad_width: Any, **kwargs: Any) -> 
     return np.pad(tangents[0], pad_width, mode="constant", constant_values=0)
 
 
-PAD = defprim("pad", np.pad, _pad_vjp, jvp=_pad_jvp, complex_ok=True)
+PAD = defprim("pad", np.pad, _pad_vjp, jvp=_pad_jvp, complex_ok=True, reads="shapes")
 
 # ------------------------------------------------------------- implementations
 

@@ -62,9 +62,19 @@ def _call_sigmoid(x: Any) -> Any:
 
 
 SIGMOID = defprim(
-    "sigmoid", sigmoid_kernel, lambda g, ans, x: sigmoid_backward(g, ans), elementwise=True
+    "sigmoid",
+    sigmoid_kernel,
+    lambda g, ans, x: sigmoid_backward(g, ans),
+    elementwise=True,
+    reads="output",
 )
-RELU = defprim("relu", lambda x: np.maximum(x, 0), lambda g, ans, x: g * (x > 0), elementwise=True)
+RELU = defprim(
+    "relu",
+    lambda x: np.maximum(x, 0),
+    lambda g, ans, x: g * (x > 0),
+    elementwise=True,
+    reads="inputs",
+)
 
 
 def softplus_kernel(x: np.ndarray) -> np.ndarray:
@@ -78,13 +88,18 @@ def log_sigmoid_kernel(x: np.ndarray) -> np.ndarray:
 
 
 SOFTPLUS = defprim(
-    "softplus", softplus_kernel, lambda g, ans, x: g * _call_sigmoid(x), elementwise=True
+    "softplus",
+    softplus_kernel,
+    lambda g, ans, x: g * _call_sigmoid(x),
+    elementwise=True,
+    reads="inputs",
 )
 LOG_SIGMOID = defprim(
     "log_sigmoid",
     log_sigmoid_kernel,
     lambda g, ans, x: g * _call_sigmoid(-x),
     elementwise=True,
+    reads="inputs",
 )
 
 
@@ -171,5 +186,7 @@ def _log_softmax_jvp(tangents: Any, ans: Any, x: Any, axis: Any = -1) -> Any:
 
 
 LOGSUMEXP = defprim("logsumexp", logsumexp_kernel, _logsumexp_vjp, jvp=_logsumexp_jvp)
-SOFTMAX = defprim("softmax", softmax_kernel, _softmax_vjp, jvp=_softmax_jvp)
-LOG_SOFTMAX = defprim("log_softmax", log_softmax_kernel, _log_softmax_vjp, jvp=_log_softmax_jvp)
+SOFTMAX = defprim("softmax", softmax_kernel, _softmax_vjp, jvp=_softmax_jvp, reads="output")
+LOG_SOFTMAX = defprim(
+    "log_softmax", log_softmax_kernel, _log_softmax_vjp, jvp=_log_softmax_jvp, reads="output"
+)

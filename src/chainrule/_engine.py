@@ -17,6 +17,7 @@ as they are consumed.
 from __future__ import annotations
 
 import itertools
+import sys
 from operator import attrgetter
 from typing import Any
 
@@ -115,6 +116,24 @@ def run_hooks(hooks: list, g: Any) -> Any:
                 )
             g = replaced
     return g
+
+
+_getrefcount = sys.getrefcount
+
+
+def _accumulate(total: Any, g: Any) -> Any:
+    """total + g, in place when nobody else holds ``total``'s buffer (a fresh array made
+    by a rule: it owns its memory and is referenced only by the engine)."""
+    if (
+        type(total) is np.ndarray
+        and total.base is None
+        and total.flags.writeable
+        and total.size >= 1024  # small arrays: allocation is cheaper than the checks
+        and _getrefcount(total) <= 3  # the grads table, this frame's argument, getrefcount's
+        and total.shape == np.shape(g)
+    ):
+        return np.add(total, g, out=total)
+    return total + g
 
 
 def _reverse_topological(root: Node, stops: Any) -> list[Node]:
@@ -304,9 +323,9 @@ def _sweep(
                         if entry is None:
                             leaf_grads[id(ref)] = [ref, gi]
                         else:
-                            entry[1] = entry[1] + gi
+                            entry[1] = _accumulate(entry[1], gi)
                     else:
                         old = get_grad(parent)
-                        grads[parent] = gi if old is None else old + gi
+                        grads[parent] = gi if old is None else _accumulate(old, gi)
         if not retain_graph:  # release, inline: drop what was saved, keep the name
             node.args = node.kwargs = node.parents = node.out = None

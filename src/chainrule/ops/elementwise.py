@@ -236,9 +236,18 @@ RAD2DEG = _ufunc(
 # -------------------------------------------------------------- hyperbolic
 SINH = _ufunc("sinh", np.sinh, lambda g, ans, x: g * np.cosh(x), holomorphic=True, reads="inputs")
 COSH = _ufunc("cosh", np.cosh, lambda g, ans, x: g * np.sinh(x), holomorphic=True, reads="inputs")
-TANH = _ufunc(
-    "tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans), holomorphic=True, reads="output"
-)
+
+
+def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if type(ans) is np.ndarray and type(g) is np.ndarray and ans.size >= 1024:
+        t = np.multiply(ans, ans)  # g * (1 - ans^2) with one temporary
+        np.subtract(1, t, out=t)
+        t *= g
+        return t
+    return g * (1 - ans * ans)
+
+
+TANH = _ufunc("tanh", np.tanh, _tanh_vjp, holomorphic=True, reads="output")
 ARCSINH = _ufunc(
     "arcsinh",
     np.arcsinh,

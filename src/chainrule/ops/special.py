@@ -49,6 +49,16 @@ def sigmoid_backward(grad_out: Any, sigmoid_out: Any) -> Any:
     [0.0, 0.25, 0.0]
     """
     try:
+        if (
+            type(sigmoid_out) is np.ndarray
+            and type(grad_out) is np.ndarray
+            and sigmoid_out.size >= 1024
+        ):
+            # The same formula with one temporary instead of two.
+            t = np.subtract(1, sigmoid_out)
+            t *= sigmoid_out
+            t *= grad_out
+            return t
         return grad_out * sigmoid_out * (1 - sigmoid_out)
     except ValueError:
         raise ValueError(

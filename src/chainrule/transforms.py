@@ -360,20 +360,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         )
     nested = _mode.state.transforms > 0 or _nested(primals)
     with _transform(), _mode.forward_mode():
-        inputs = []
-        for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
-            x = _input(p, f"cr.jvp: primal {k}", False)
-            tangent = t if isinstance(t, Tensor) else _float_array(t, f"cr.jvp: tangent {k}")
-            if np.shape(tangent) != x.shape:
-                raise ValueError(
-                    f"cr.jvp: tangent {k} has shape {np.shape(tangent)}, "
-                    f"its primal has shape {x.shape}"
-                )
-            if not isinstance(tangent, Tensor):
-                tangent = tangent.astype(x.dtype, copy=False)
-            x._tangent = tangent
-            inputs.append(x)
-        out = f(*inputs)
+        out = f(*_tangent_inputs(primals, tangents, "cr.jvp", requires_grad=False))
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
     values, tans = [], []
     for o in outs:
@@ -387,6 +374,21 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     if isinstance(out, (tuple, list)):
         return tuple(values), tuple(tans)
     return values[0], tans[0]
+
+
+def _tangent_inputs(primals: tuple, tangents: tuple, name: str, requires_grad: bool) -> list:
+    """The transform's inputs, each carrying its (checked) tangent."""
+    inputs = []
+    for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        x = _input(p, f"{name}: primal {k}", requires_grad)
+        tangent = t if isinstance(t, Tensor) else _float_array(t, f"{name}: tangent {k}")
+        if np.shape(tangent) != x.shape:
+            raise ValueError(
+                f"{name}: tangent {k} has shape {np.shape(tangent)}, its primal has shape {x.shape}"
+            )
+        x._tangent = tangent if isinstance(tangent, Tensor) else tangent.astype(x.dtype, copy=False)
+        inputs.append(x)
+    return inputs
 
 
 def _tuple(x: Any, name: str) -> tuple:
@@ -476,19 +478,7 @@ def _forward_over_reverse(
         )
     nested = _mode.state.transforms > 0 or _nested(primals)
     with _transform(), _mode.forward_mode():
-        inputs = []
-        for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
-            x = _input(p, f"{name}: primal {k}", True)
-            tangent = t if isinstance(t, Tensor) else _float_array(t, f"{name}: tangent {k}")
-            if np.shape(tangent) != x.shape:
-                raise ValueError(
-                    f"{name}: tangent {k} has shape {np.shape(tangent)}, "
-                    f"its primal has shape {x.shape}"
-                )
-            x._tangent = (
-                tangent if isinstance(tangent, Tensor) else tangent.astype(x.dtype, copy=False)
-            )
-            inputs.append(x)
+        inputs = _tangent_inputs(primals, tangents, name, requires_grad=True)
         out = _scalar_output(f(*inputs), name)
         grads = _backward_to(
             out, np.ones(np.shape(out._data if isinstance(out, Tensor) else out)), inputs, True

@@ -59,7 +59,8 @@ def time_workload(w: wl.Workload, rounds: int) -> dict[str, Any]:
             _block(f, w.repeat)
     ours, hand, ratios = [], [], []
     for _ in range(rounds):
-        _settle() if w.unit == "ratio" else None
+        if w.unit == "ratio":
+            _settle()
         a = _block(w.chainrule, w.repeat)
         if w.unit == "ratio":
             _settle()

@@ -1,10 +1,13 @@
 """The backward engine: nodes on the tape and the reverse sweep over them.
 
 A non-leaf Tensor points at the Node that made it. A Node keeps what its
-rules need -- the primitive, the forward's arguments, its output -- and the
-input Tensors that require grad (``parents``). Gradients are keyed by Node, so
-a Tensor rebuilt around the same Node (as ``create_graph`` does for ``ans``)
-feeds the same place.
+rules read -- the primitive, the forward's arguments (zero-byte stand-ins for
+large inputs read only for their shape), its output if read -- and, for each
+input that requires grad, the input's Node (or the leaf Tensor itself), so no
+intermediate Tensor is kept alive by the tape. Gradients are keyed by Node, so
+a Tensor rebuilt around the same Node (as ``create_graph`` does) feeds the
+same place. Each Node counts the in-place writes into its output; backward
+refuses a node whose rules read a value written after it was saved.
 
 Each node carries a creation number. A node's inputs always exist before it,
 so the nodes reachable from the root, sorted by decreasing creation number, are
@@ -59,10 +62,6 @@ class Node:
         # kept alive; version is its write count (a leaf's _version) when saved.
         self.parents: tuple | None = parents
         self.out: Any = out
-
-    def release(self) -> None:
-        """Drop everything saved for backward, keeping the name for error messages."""
-        self.args = self.kwargs = self.parents = self.out = None
 
 
 _next_seq = itertools.count().__next__

@@ -251,12 +251,13 @@ case(
     lambda x: np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + 3 * np.eye(3)),
     U(3, 3),
 )
-case(
-    np.linalg.cholesky,
-    lambda x: np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + 3 * np.eye(3), upper=True),
-    U(2, 3, 3),
-    label="batched-upper",
-)
+if np.lib.NumpyVersion(np.__version__) >= "2.0.0":  # cholesky(upper=) is NumPy 2's
+    case(
+        np.linalg.cholesky,
+        lambda x: np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + 3 * np.eye(3), upper=True),
+        U(2, 3, 3),
+        label="batched-upper",
+    )
 case(np.linalg.eigvalsh, lambda x: np.linalg.eigvalsh(x + np.swapaxes(x, -1, -2)), U(3, 3))
 case(np.linalg.eigh, lambda x: np.linalg.eigh(x + x.T)[0], U(3, 3), label="values")
 case(np.linalg.eigh, lambda x: np.linalg.eigh(x + x.T)[1] ** 2, U(3, 3), label="vectors")
@@ -333,8 +334,14 @@ for n in (3, -2, 0):
         label=f"n={n}",
     )
 case(np.linalg.multi_dot, lambda a, b, c: np.linalg.multi_dot([a, b, c]), U(2, 3), U(3, 4), U(4))
-case(np.linalg.lstsq, lambda a, b: np.linalg.lstsq(a, b)[0], U(5, 3), U(5, 2))
-case(np.linalg.lstsq, lambda a, b: np.linalg.lstsq(a, b)[1], U(5, 3), U(5, 2), label="residuals")
+case(np.linalg.lstsq, lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], U(5, 3), U(5, 2))
+case(
+    np.linalg.lstsq,
+    lambda a, b: np.linalg.lstsq(a, b, rcond=None)[1],
+    U(5, 3),
+    U(5, 2),
+    label="residuals",
+)
 
 # ------------------------------------------------------------------- shapes
 case(np.reshape, lambda x: np.reshape(x, (3, 2)), U(2, 3))

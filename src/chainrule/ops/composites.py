@@ -60,8 +60,11 @@ def _quantile(a: Any, q: Any, axis: Any, keepdims: bool, method: str, name: str)
     moved = np.moveaxis(s, ax, 0)  # (n, ...)
     below, above = getitem(moved, (lo,)), getitem(moved, (hi,))
     extra = (1,) * (np.ndim(moved) - 1)
-    w = frac.reshape(frac.shape + extra).astype(np.result_type(_data(a), np.float16))
-    out = below * (1 - w) + above * w  # (q..., rest...)
+    dtype = np.result_type(_data(a).dtype, np.float16)
+    # Both weights in the data's dtype (NumPy 1.x would promote 1 - w to float64).
+    w_above = frac.reshape(frac.shape + extra)
+    w_below = (1 - w_above).astype(dtype)
+    out = below * w_below + above * w_above.astype(dtype)  # (q..., rest...)
     if keepdims:
         axes = normalize_axes(axis, np.ndim(a))
         rest = list(np.shape(a))
@@ -255,7 +258,7 @@ def _without_nan(a: Any, fill: float) -> Any:
 
 def _count(a: Any, axis: Any, keepdims: bool) -> Any:
     """Non-NaN entries, in a's float dtype so float32 stays float32."""
-    dtype = np.result_type(_data(a), np.float16)
+    dtype = np.result_type(_data(a).dtype, np.float16)
     return np.sum(~np.isnan(_data(a)), axis=axis, keepdims=keepdims).astype(dtype)
 
 
@@ -491,7 +494,7 @@ def linspace(
     reject(np.linspace, kw)
     steps = (num - 1) if endpoint else num
     start_, stop_ = np.asarray(_data(start)), np.asarray(_data(stop))
-    dtype_ = np.result_type(start_, stop_, np.float16)  # float32 ends stay float32
+    dtype_ = np.result_type(start_.dtype, stop_.dtype, np.float16)  # float32 ends stay float32
     frac = (np.arange(num, dtype=np.float64) / max(steps, 1)).astype(dtype_)
     frac = frac.reshape((-1,) + (1,) * len(np.broadcast_shapes(start_.shape, stop_.shape)))
     out = start + (stop - start) * frac  # (num, ...)

@@ -129,6 +129,13 @@ def _count(a: Any, axis: Any) -> int:
     return int(np.prod([shape[i] for i in normalize_axes(axis, len(shape))], dtype=np.int64))
 
 
+def _as_float(n: Any, like: Any) -> np.ndarray:
+    """A count in ``like``'s float dtype, so that dividing by it keeps float32 float32
+    under NumPy 1.x's value-based promotion too (a Python int would promote 0-d data)."""
+    dtype = like.dtype if like.dtype.kind in "fc" else np.dtype(np.float64)
+    return np.asarray(n, dtype=dtype)
+
+
 @implements(np.mean)
 def mean(
     a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
@@ -137,7 +144,7 @@ def mean(
     a = _cast(a, dtype)
     if a.dtype.kind in "biu":  # NumPy averages integers in float64
         a = a.astype(np.float64)
-    return sum_(a, axis=axis, keepdims=keepdims) / _count(a, axis)
+    return sum_(a, axis=axis, keepdims=keepdims) / _as_float(_count(a, axis), a)
 
 
 @implements(np.var)
@@ -152,7 +159,8 @@ def var(
 ) -> Any:
     reject(np.var, {"out": out, **kw})
     centered = a - mean(a, axis=axis, dtype=dtype, keepdims=True)
-    return sum_(centered * centered, axis=axis, keepdims=keepdims) / (_count(a, axis) - ddof)
+    count = _as_float(_count(a, axis) - ddof, centered)
+    return sum_(centered * centered, axis=axis, keepdims=keepdims) / count
 
 
 @implements(np.std)

@@ -814,9 +814,11 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
         if (dtype is not _F64 or in_dtype is not _F64) and "c" in (dtype.kind, in_dtype.kind):
             prim = _complex_record(prim)
         node = x._node
+        if not prim.reads_inputs and type(xd) is _ndarray and xd.size >= _GHOST_FROM:
+            xd = _ghost(xd)
         result._node = _Node(
             prim,
-            (xd if prim.reads_inputs else _ghost(xd),),
+            (xd,),
             None,
             ((0, x, x._version) if node is None else (0, node, node.writes),),
             out if prim.reads_output else None,
@@ -861,15 +863,26 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
         dtype = result._data.dtype
         if dtype is not _F64 and dtype.kind == "c":
             prim = _complex_record(prim)
-        if xr and yr:
-            parents: tuple = (_entry(0, x), _entry(1, y))
-        elif xr:
-            parents = (_entry(0, x),)
+        # Each input's node (or the leaf itself) and its write count: see _entry.
+        if xr:
+            node = x._node
+            xe = (0, x, x._version) if node is None else (0, node, node.writes)
+            if yr:
+                node = y._node
+                parents: tuple = (
+                    xe,
+                    (1, y, y._version) if node is None else (1, node, node.writes),
+                )
+            else:
+                parents = (xe,)
         else:
-            parents = (_entry(1, y),)
+            node = y._node
+            parents = ((1, y, y._version) if node is None else (1, node, node.writes),)
         if not prim.reads_inputs:
-            xd = _ghost(xd) if xr else xd
-            yd = _ghost(yd) if yr else yd
+            if xr and type(xd) is _ndarray and xd.size >= _GHOST_FROM:
+                xd = _ghost(xd)
+            if yr and type(yd) is _ndarray and yd.size >= _GHOST_FROM:
+                yd = _ghost(yd)
         result._node = _Node(prim, (xd, yd), None, parents, out if prim.reads_output else None)
         result.requires_grad = True
     else:

@@ -35,7 +35,6 @@ __all__ = ["Node", "run_backward"]
 class Node:
     """How one Tensor was computed: ``out = prim.fun(*args, **kwargs)``."""
 
-    # out_tangent is set only in forward mode (read with getattr).
     __slots__ = (
         "args",
         "hooks",
@@ -52,6 +51,7 @@ class Node:
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
         self.seq = _next_seq()  # creation order: inputs' nodes always have smaller numbers
         self.hooks: list | None = None  # Tensor.register_hook on this node's output
+        self.out_tangent: Any = None  # forward mode: the output's tangent
         self.writes = 0
         self.prim = prim
         # Forward arguments as plain arrays/values; None once released.
@@ -215,10 +215,13 @@ def run_backward(
         try:
             # nan/inf propagate as in NumPy; the rules add no warnings of their own
             # (cr.detect_anomaly is the tool to find where they come from).
+            quiet = state.quiet
+            state.quiet = True
             with np.errstate(all="ignore"):
                 _sweep(root._node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
         finally:
             state.enabled = previous
+            state.quiet = quiet
     if inputs is not None:
         return [
             captured.get(t._node) if t._node is not None else leaf_grads.get(id(t), (None, None))[1]
@@ -275,14 +278,14 @@ def _sweep(
                 for i, ref, _ in parents:
                     if type(ref) is Node:
                         t = _tensor.Tensor._make(np.asarray(args[i]), ref)
-                        t._tangent = getattr(ref, "out_tangent", None)
+                        t._tangent = ref.out_tangent
                         live[i] = t
                     else:
                         live[i] = ref
                 args = tuple(live)
                 if ans is not None:
                     ans = _tensor.Tensor._make(np.asarray(ans), node if create_graph else None)
-                    ans._tangent = getattr(node, "out_tangent", None)
+                    ans._tangent = node.out_tangent
             if vjps is None:  # a custom Function: one backward() gives every input's gradient
                 joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents))
         for i, ref, version in parents:

@@ -77,8 +77,12 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
         primals = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         ans = result._data
     inputs = [is_data(a) for a in args]
-    with _mode.forward_mode(False), np.errstate(all="ignore"):  # no warnings of our own
-        tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, inputs)
+    if _mode.state.quiet:  # inside a backward sweep: warnings are silenced already
+        with _mode.forward_mode(False):
+            tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, inputs)
+    else:
+        with _mode.forward_mode(False), np.errstate(all="ignore"):  # no warnings of our own
+            tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, inputs)
     if tangent is None:
         return
     dtype = result._data.dtype

@@ -23,6 +23,8 @@ class _GradState(threading.local):
         self.anomaly = 0
         # forward + anomaly: the one number the hot path checks for any extra work.
         self.extra = 0
+        # True while a backward sweep runs (NumPy warnings are already silenced there).
+        self.quiet = False
         # Transforms running on this thread (grad inside grad returns Tensors).
         self.transforms = 0
 

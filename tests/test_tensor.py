@@ -440,3 +440,27 @@ def test_create_graph_gives_differentiable_gradients_and_keeps_the_graph():
     g.sum().backward()
     t = np.tanh(x.data)
     np.testing.assert_allclose(x.grad, 6 * t * (1 - t**2) ** 2 - 6 * t**3 * (1 - t**2))
+
+
+def test_grad_mode_decorators_work_without_parentheses():
+    x = cr.tensor([1.0], requires_grad=True)
+
+    @cr.no_grad
+    def frozen(t):
+        return t * 2
+
+    @cr.enable_grad
+    def live(t):
+        return t * 2
+
+    assert not frozen(x).requires_grad
+    with cr.no_grad():
+        assert live(x).requires_grad
+
+    @cr.detect_anomaly
+    def checked(t):
+        return t * 2
+
+    assert checked(x).requires_grad
+    with pytest.raises(TypeError, match="takes no arguments"):
+        cr.no_grad(3)

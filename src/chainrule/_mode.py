@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from typing import Any
 
 __all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
@@ -65,7 +66,20 @@ class set_grad_enabled(contextlib.ContextDecorator):
         state.enabled = state.saved.pop()
 
 
-class no_grad(set_grad_enabled):
+class _BareDecorator(set_grad_enabled):
+    """Also usable without parentheses: ``@cr.no_grad`` as well as ``@cr.no_grad()``."""
+
+    def __new__(cls, func: Any = None) -> Any:
+        self = super().__new__(cls)
+        if func is not None:
+            if not callable(func):
+                raise TypeError(f"{cls.__name__}() takes no arguments (got {func!r})")
+            self.__init__()  # type: ignore[misc]
+            return self(func)
+        return self
+
+
+class no_grad(_BareDecorator):
     """Switch recording off: results are plain constants that carry no gradient.
 
     Works as a context manager and as a decorator.
@@ -78,11 +92,11 @@ class no_grad(set_grad_enabled):
     False
     """
 
-    def __init__(self) -> None:
+    def __init__(self, func: Any = None) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_BareDecorator):
     """Switch recording back on, for example inside a ``no_grad`` block.
 
     >>> import chainrule as cr
@@ -92,7 +106,7 @@ class enable_grad(set_grad_enabled):
     True
     """
 
-    def __init__(self) -> None:
+    def __init__(self, func: Any = None) -> None:
         super().__init__(True)
 
 

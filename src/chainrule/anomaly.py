@@ -41,6 +41,10 @@ class detect_anomaly(contextlib.ContextDecorator):
     chainrule.errors.AnomalyError: forward pass: 'log' produced inf or nan from finite inputs...
     """
 
+    def __new__(cls, func: Any = None) -> Any:  # also @cr.detect_anomaly without parentheses
+        self = super().__new__(cls)
+        return self(func) if func is not None else self
+
     def __enter__(self) -> None:
         state = _mode.state
         state.anomaly += 1

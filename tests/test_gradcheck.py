@@ -215,13 +215,16 @@ def test_bad_arguments():
 
 
 # ------------------------------------------------------------ at scale
-def test_fast_mode_checks_a_large_input_quickly_and_catches_a_small_error():
-    import time
-
+def test_fast_mode_checks_a_large_input_with_a_few_evaluations_and_catches_a_small_error():
     x = np.random.default_rng(0).standard_normal(10_000)
-    start = time.perf_counter()
-    assert cr.gradcheck(lambda x: np.tanh(x) * np.sin(x), x, fast_mode=True)
-    assert time.perf_counter() - start < 5.0
+    calls = []
+
+    def f(t):
+        calls.append(1)
+        return np.tanh(t) * np.sin(t)
+
+    assert cr.gradcheck(f, x, fast_mode=True)
+    assert len(calls) <= 5  # not two per element, as the full check would need
     OffByOnePercent = function(
         lambda self, x: (self.save_for_backward(x), x**2)[1],
         lambda self, dy: dy * 2 * self.saved_tensors[0] * 1.01,

@@ -9,11 +9,13 @@ recorded operation, so they are kept short.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from . import _dispatch, _engine, _forward, _mode
+from ._watched import WatchedArray, same_view
 from .errors import BackwardError
 from .ops import _registry as reg
 from .ops import elementwise as ew
@@ -110,16 +112,16 @@ class Tensor:
         is allowed and counted: a backward pass through a graph that saved the
         old values then raises instead of returning a wrong gradient.
         """
-        view = self._data.view(_WatchedArray)
+        view = self._data.view(WatchedArray)
         view._owner = self
         return view
 
     @data.setter
     def data(self, value: Any) -> None:
         if (
-            isinstance(value, _WatchedArray)
+            isinstance(value, WatchedArray)
             and value._owner is self
-            and _same_view(value, self._data)
+            and same_view(value, self._data)
         ):
             return  # `t.data += 1` assigns back the view it just wrote through (already counted)
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
@@ -168,7 +170,7 @@ class Tensor:
         grad = self.grad._data if isinstance(self.grad, Tensor) else self.grad
         return (_rebuild, (self._data, self.requires_grad, grad))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self._data)):
             yield self[i]
 
@@ -694,95 +696,6 @@ def _rebuild(data: np.ndarray, requires_grad: bool, grad: Any) -> Tensor:
     t.requires_grad = bool(requires_grad)
     t.grad = grad
     return t
-
-
-class _WatchedArray(np.ndarray):
-    """What ``Tensor.data`` returns: the tensor's own memory, reporting in-place
-    writes to the tensor's version counter. Everything else behaves as an ndarray
-    (results of computations are plain ndarrays)."""
-
-    _owner: Any = None
-
-    def __array_finalize__(self, obj: Any) -> None:
-        self._owner = getattr(obj, "_owner", None)
-
-    def _written(self) -> None:
-        owner = self._owner
-        if owner is not None:
-            owner._bump()
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._written()
-        np.ndarray.__setitem__(self.view(np.ndarray), index, _plain_array(value))
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        out = kwargs.get("out")
-        if out is None:
-            return getattr(ufunc, method)(*(_plain_array(x) for x in inputs), **kwargs)
-        for o in out:
-            if isinstance(o, _WatchedArray):
-                o._written()
-        kwargs["out"] = tuple(_plain_array(o) for o in out)
-        getattr(ufunc, method)(*(_plain_array(x) for x in inputs), **kwargs)
-        return out[0] if len(out) == 1 else out  # as NumPy: the out arrays themselves
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in _WRITES_FIRST_ARGUMENT and args and isinstance(args[0], _WatchedArray):
-            args[0]._written()
-        plain_args = tuple(_plain_array(a, deep=True) for a in args)
-        plain_kwargs = {k: _plain_array(v, deep=True) for k, v in kwargs.items()}
-        return func(*plain_args, **plain_kwargs)
-
-    def fill(self, value: Any) -> None:
-        self._written()
-        self.view(np.ndarray).fill(value)
-
-    def sort(self, *args: Any, **kwargs: Any) -> None:
-        self._written()
-        self.view(np.ndarray).sort(*args, **kwargs)
-
-    def partition(self, *args: Any, **kwargs: Any) -> None:
-        self._written()
-        self.view(np.ndarray).partition(*args, **kwargs)
-
-    def put(self, *args: Any, **kwargs: Any) -> None:
-        self._written()
-        self.view(np.ndarray).put(*args, **kwargs)
-
-    def __reduce__(self) -> Any:  # pickles as a plain array
-        return self.view(np.ndarray).__reduce__()
-
-    def __repr__(self) -> str:  # prints exactly like the ndarray it is
-        return repr(self.view(np.ndarray))
-
-    def __str__(self) -> str:
-        return str(self.view(np.ndarray))
-
-
-_WRITES_FIRST_ARGUMENT = {
-    f
-    for f in (
-        np.copyto,
-        np.put,
-        np.place,
-        np.putmask,
-        np.fill_diagonal,
-        getattr(np, "put_along_axis", None),
-    )
-    if f is not None
-}
-
-
-def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and a.strides == b.strides and a.ctypes.data == b.ctypes.data
-
-
-def _plain_array(x: Any, deep: bool = False) -> Any:
-    if isinstance(x, _WatchedArray):
-        return x.view(np.ndarray)
-    if deep and isinstance(x, (list, tuple)):
-        return type(x)(_plain_array(v, True) for v in x)
-    return x
 
 
 class RemovableHandle:

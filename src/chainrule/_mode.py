@@ -20,6 +20,7 @@ class _GradState(threading.local):
         # Forward mode: > 0 while a jvp is running, so primitives compute tangents. One
         # integer check per operation is all that forward mode costs when it is off.
         self.forward = 0
+        self.saved_forward: list[int] = []  # previous forward depths, as `saved` above
         # Anomaly mode (detect_anomaly) depth.
         self.anomaly = 0
         # forward + anomaly: the one number the hot path checks for any extra work.
@@ -117,7 +118,6 @@ class forward_mode(contextlib.ContextDecorator):
         self.on = on
 
     def __enter__(self) -> None:
-        state.saved_forward = getattr(state, "saved_forward", [])
         state.saved_forward.append(state.forward)
         state.forward = state.forward + 1 if self.on else 0
         state.extra = state.forward + state.anomaly

@@ -22,10 +22,6 @@ def _data(x: Any) -> np.ndarray:
     return x._data if isinstance(x, _tensor.Tensor) else np.asarray(x)
 
 
-def _rules(f: Any) -> Any:
-    return FUNCTION_RULES[f]
-
-
 # ----------------------------------------------------------------- sorting
 @implements(np.sort)
 def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, **kw: Any) -> Any:

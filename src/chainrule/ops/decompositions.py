@@ -27,12 +27,6 @@ def _data(x: Any) -> np.ndarray:
     return x._data if isinstance(x, _tensor.Tensor) else np.asarray(x)
 
 
-def _diag(v: Any) -> Any:
-    """Vectors (..., n) to diagonal matrices (..., n, n)."""
-    n = np.shape(v)[-1]
-    return np.expand_dims(v, -1) * np.eye(n, dtype=np.result_type(_data(v)))
-
-
 def _gaps(w: Any, what: str) -> Any:
     """F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it; refuses repeated values."""
     wd = _data(w)

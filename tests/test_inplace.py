@@ -176,6 +176,31 @@ def test_assignment_into_a_non_leaf_overwrites_the_gradient_path():
     np.testing.assert_allclose(v.grad, [2.0])
 
 
+def test_writing_constants_into_a_non_leaf_cuts_it_from_its_old_graph():
+    x = leaf(1.0, 2.0)
+    h = x * 3.0
+    np.add(1.0, np.ones(2), out=h)  # h no longer depends on x
+    assert not h.requires_grad
+    (h * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda h: h.__iadd__(np.ones((2, 2))),
+        lambda h: np.add(h, np.ones((2, 2)), out=h),
+    ],
+    ids=["+=", "out="],
+)
+@pytest.mark.parametrize("records", [True, False])
+def test_an_in_place_write_never_changes_the_shape(write, records):
+    h = leaf(1.0, 2.0) * 1.0 if records else cr.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"the result has shape \(2, 2\), the tensor \(2,\)"):
+        write(h)
+    assert h.shape == (2,)
+
+
 def test_optimizer_step_without_no_grad():
     w = leaf(1.0, -2.0)
     np.sum(w**2).backward()

@@ -145,42 +145,18 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
 
 
 def _into(target: Any, ufunc: np.ufunc, inputs: tuple) -> Any:
-    """ufunc(*inputs, out=target) for a Tensor target: computed on the tape, then written
-    into the target as an in-place update (its version counts the write)."""
-    name = qualified_name(ufunc)
-    if target._node is None and target.requires_grad:
-        # A leaf takes the new values into its data (counted by its version); values that
-        # depend on other tensors cannot be recorded into a leaf.
-        if _tensor._grad_state.enabled and any(
-            isinstance(x, _tensor.Tensor) and x.requires_grad and x is not target for x in inputs
-        ):
-            raise _tensor.BackwardError(
-                f"{name}(..., out=x) on a leaf tensor that requires grad, with inputs that "
-                f"require grad: a leaf cannot record how it was computed; use y = {name}(...)"
-            )
-        raw = tuple(x._data if isinstance(x, _tensor.Tensor) else x for x in inputs)
-        ufunc(*raw, out=target._data)
-        target._bump()
-        return target
-    if any(x is target for x in inputs):  # np.f(t, ..., out=t): compute from t's old value
-        old = target._snapshot()
-        inputs = tuple(old if x is target else x for x in inputs)
-    result = array_ufunc(target, ufunc, "__call__", *inputs)
-    if not isinstance(result, _tensor.Tensor):
-        raise TypeError(f"{name}(..., out=t): no Tensor result to write")
-    if result.shape != target.shape:
-        raise ValueError(
-            f"{name}(..., out=t): the result has shape {result.shape}, the target {target.shape}"
-        )
-    target._tangent = result._tangent
-    if result.requires_grad:
-        target._data, target._node = result._data, result._node
-        target.requires_grad = True
-        target._version += 1  # a new value on a new node; the old node's value is intact
-    else:
-        target._data[...] = result._data
-        target._bump()
-    return target
+    """ufunc(*inputs, out=target) for a Tensor target: an in-place write (Tensor._assign)."""
+    return target._assign(f"{qualified_name(ufunc)}(..., out=t)", ufunc, inputs, _record, ufunc)
+
+
+def _record(ufunc: np.ufunc, inputs: tuple) -> Any:
+    """ufunc(*inputs) on the tape, as a Tensor even when only constants went in."""
+    result = array_ufunc(None, ufunc, "__call__", *inputs)
+    if isinstance(result, _tensor.Tensor):
+        return result
+    if isinstance(result, (np.ndarray, np.generic)):
+        return _tensor.Tensor._make(np.asarray(result), None)
+    raise TypeError(f"{qualified_name(ufunc)}(..., out=t): no Tensor result to write")
 
 
 _FAST_METADATA: dict[Any, Any] = {np.shape: np.shape, np.ndim: np.ndim, np.size: np.size}

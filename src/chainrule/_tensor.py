@@ -40,6 +40,12 @@ def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
         )
 
 
+def _check_write_shape(what: str, result: tuple, target: tuple) -> None:
+    """An in-place write keeps the target's shape (NumPy refuses to broadcast it)."""
+    if result != target:
+        raise ValueError(f"{what}: the result has shape {result}, the tensor {target}")
+
+
 def _as_data(data: Any, dtype: Any, where: str) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data._data
@@ -510,8 +516,19 @@ class Tensor:
         return old
 
     def _write(self, what: str, prim: Any, rest: tuple) -> Tensor:
+        """self <op>= rest: `prim` on this tensor's value and `rest`, written in place."""
+        return self._assign(what, prim, (self, *rest), apply, prim.fun)
+
+    def _assign(self, what: str, op: Any, inputs: tuple, record: Any, compute: Any) -> Tensor:
+        """Write the value of operation `op` on `inputs` into this tensor, in place.
+
+        The one mechanism behind the in-place operators, t[index] = value and
+        ufunc(..., out=t). `record(op, inputs)` runs the operation on the tape and returns
+        a Tensor; `compute(*arrays)` runs it on raw arrays when there is nothing to record.
+        As in NumPy, the same object holds the new value, in its own shape.
+        """
         others_need_grad = _grad_state.enabled and any(
-            isinstance(r, Tensor) and r.requires_grad and r is not self for r in rest
+            isinstance(x, Tensor) and x.requires_grad and x is not self for x in inputs
         )
         if self._node is None and self.requires_grad:
             # A leaf: its new value is written into its data (counted by its version, so
@@ -520,32 +537,28 @@ class Tensor:
             if others_need_grad:
                 raise BackwardError(
                     f"{what} on a leaf tensor that requires grad, with a value that requires "
-                    "grad: a leaf cannot record how it was computed. Write x = x + y (a new "
-                    "tensor) instead."
+                    "grad: a leaf cannot record how it was computed from inputs that require "
+                    "grad. Compute a new tensor instead (y = x + v, y = np.f(x))."
                 )
-            return self._write_data(what, prim, rest)
-        carries_tangent = _grad_state.forward and (
-            self._tangent is not None
-            or any(isinstance(r, Tensor) and r._tangent is not None for r in rest)
+            return self._write_data(what, compute, inputs)
+        carries_tangent = _grad_state.forward and any(
+            isinstance(x, Tensor) and x._tangent is not None for x in (self, *inputs)
         )
         records = _grad_state.enabled and (self.requires_grad or others_need_grad)
-        if records or carries_tangent:
-            old = self._snapshot()  # the value the graph saw
-            new = apply(prim, (old, *(old if r is self else r for r in rest)))
-            self._data, self._node, self._tangent = new._data, new._node, new._tangent
-            self.requires_grad = new.requires_grad
-            self._version += 1  # a new value on a new node; the old node's value is intact
-            return self
-        return self._write_data(what, prim, rest)
+        if not (records or carries_tangent):
+            return self._write_data(what, compute, inputs)
+        old = self._snapshot()  # the value the graph saw
+        new = record(op, tuple(old if x is self else x for x in inputs))
+        _check_write_shape(what, new.shape, self._data.shape)
+        self._data, self._node, self._tangent = new._data, new._node, new._tangent
+        self.requires_grad = new.requires_grad
+        self._version += 1  # a new value on a new node; the old node's value is intact
+        return self
 
-    def _write_data(self, what: str, prim: Any, rest: tuple) -> Tensor:
+    def _write_data(self, what: str, compute: Any, inputs: tuple) -> Tensor:
         """Nothing to record: write into the array itself, and count the write."""
-        raw = tuple(r._data if isinstance(r, Tensor) else r for r in rest)
-        result = prim.fun(self._data, *raw)
-        if np.shape(result) != self._data.shape:
-            raise ValueError(
-                f"{what}: the result has shape {np.shape(result)}, the tensor {self._data.shape}"
-            )
+        result = compute(*[x._data if isinstance(x, Tensor) else x for x in inputs])
+        _check_write_shape(what, np.shape(result), self._data.shape)
         self._data[...] = result
         self._bump()
         return self

@@ -86,28 +86,30 @@ def run(steps):
     return program
 
 
-@given(programs())
-def test_random_programs_match_finite_differences(prog):
+def instance(prog):
+    """A drawn program as (function, a, b, seed), with its inputs drawn from the seed."""
     shapes, steps, seed = prog
     rng = np.random.default_rng(seed)
     a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes)
-    check_grads(run(steps), a, b, seed=seed, rtol=1e-4, atol=1e-6)
+    return run(steps), a, b, seed
+
+
+@given(programs())
+def test_random_programs_match_finite_differences(prog):
+    f, a, b, seed = instance(prog)
+    check_grads(f, a, b, seed=seed, rtol=1e-4, atol=1e-6)
 
 
 @given(programs())
 def test_random_programs_forward_mode_agrees_with_reverse_mode(prog):
-    shapes, steps, seed = prog
-    rng = np.random.default_rng(seed)
-    a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes)
-    check_forward_against_reverse(run(steps), a, b, seed=seed)
+    f, a, b, seed = instance(prog)
+    check_forward_against_reverse(f, a, b, seed=seed)
 
 
 @given(programs())
 def test_random_programs_second_order_matches_finite_differences(prog):
-    shapes, steps, seed = prog
-    rng = np.random.default_rng(seed)
-    a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes)
-    check_second_order(run(steps), a, b, seed=seed)
+    f, a, b, seed = instance(prog)
+    check_second_order(f, a, b, seed=seed)
 
 
 @given(programs())

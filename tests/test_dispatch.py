@@ -152,6 +152,14 @@ def test_mean_of_an_integer_tensor_is_float():
     assert np.mean(cr.tensor([1, 2])).dtype == np.float64
 
 
+@pytest.mark.parametrize("reduce", [np.sum, np.mean, np.var, np.std, np.nanvar, np.nanstd])
+def test_reductions_compute_and_return_in_the_requested_dtype(reduce):
+    a = np.array([1.0, 2.5, 4.0, 7.0])
+    out = reduce(cr.tensor(a, requires_grad=True), dtype=np.float32)
+    assert out.dtype == reduce(a, dtype=np.float32).dtype == np.float32
+    np.testing.assert_allclose(out.data, reduce(a, dtype=np.float32), rtol=1e-6)
+
+
 def test_hypot_and_arctan2_at_the_origin_have_zero_gradient():
     x = cr.tensor([0.0, 3.0], requires_grad=True)
     y = cr.tensor([0.0, 4.0], requires_grad=True)

@@ -293,6 +293,7 @@ def nanvar(
     **kw: Any,
 ) -> Any:
     reject(np.nanvar, {"out": out, **kw})
+    a = a if dtype is None else a.astype(dtype)  # NumPy computes, and returns, it in dtype
     centered = _without_nan(a - nanmean(a, axis=axis, keepdims=True), 0.0)
     total = np.sum(centered * centered, axis=axis, keepdims=keepdims)
     return total / (_count(a, axis, keepdims) - ddof)
@@ -309,7 +310,7 @@ def nanstd(
     **kw: Any,
 ) -> Any:
     reject(np.nanstd, {"out": out, **kw})
-    return np.sqrt(nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    return np.sqrt(nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
 
 
 @implements(np.nanmax)

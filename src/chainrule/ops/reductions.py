@@ -158,7 +158,8 @@ def var(
     **kw: Any,
 ) -> Any:
     reject(np.var, {"out": out, **kw})
-    centered = a - mean(a, axis=axis, dtype=dtype, keepdims=True)
+    a = _cast(a, dtype)  # NumPy computes, and returns, the variance in dtype
+    centered = a - mean(a, axis=axis, keepdims=True)
     count = _as_float(_count(a, axis) - ddof, centered)
     return sum_(centered * centered, axis=axis, keepdims=keepdims) / count
 

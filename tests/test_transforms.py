@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from custom_functions import MulAdd, Sigmoid
 
 import chainrule as cr
 
@@ -267,17 +268,6 @@ def test_has_aux_needs_a_pair():
 # --------------------------------------------------- through custom Functions
 
 
-class Sigmoid(cr.Function):
-    def forward(self, x):
-        y = 1 / (1 + np.exp(-x))
-        self.save_for_backward(y)
-        return y
-
-    def backward(self, dy):
-        (y,) = self.saved_tensors
-        return dy * y * (1 - y)
-
-
 def test_second_derivative_through_a_function_that_saves_its_output():
     f = lambda x: np.sum(Sigmoid()(x) ** 2)
     H = cr.hessian(f)(X)
@@ -329,15 +319,6 @@ def test_forward_mode_through_a_function_with_only_backward():
 
 
 def test_forward_mode_through_a_function_with_several_inputs_and_outputs():
-    class MulAdd(cr.Function):
-        def forward(self, x, y):
-            self.save_for_backward(x, y)
-            return x * y, x + y
-
-        def backward(self, dp, ds):
-            x, y = self.saved_tensors
-            return dp * y + ds, dp * x + ds
-
     (p, s), (tp, ts) = cr.jvp(
         lambda x, y: MulAdd()(x, y), (np.array(2.0), np.array(3.0)), (np.array(1.0), np.array(10.0))
     )

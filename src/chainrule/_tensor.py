@@ -20,6 +20,7 @@ from .errors import BackwardError
 from .ops import _registry as reg
 from .ops import elementwise as ew
 from .ops import linalg as la
+from .ops.indexing import SETITEM, _raw_index
 
 __all__ = ["Tensor", "apply", "apply1", "apply2", "call", "tensor"]
 
@@ -485,8 +486,6 @@ class Tensor:
     # recorded out of place (the old value stays saved for the nodes that used it), and
     # the version counter lets backward refuse graphs that saw the old value.
     def __setitem__(self, index: Any, value: Any) -> None:
-        from .ops.indexing import SETITEM, _raw_index
-
         self._write("t[index] = value", SETITEM, (_raw_index(index), value))
 
     def __iadd__(self, other: Any) -> Tensor:

@@ -252,10 +252,10 @@ def _without_nan(a: Any, fill: float) -> Any:
     return np.where(np.isnan(_data(a)), fill, a)
 
 
-def _count(a: Any, axis: Any, keepdims: bool) -> Any:
-    """Non-NaN entries, in a's float dtype so float32 stays float32."""
+def _count(a: Any, axis: Any, keepdims: bool, ddof: Any = 0) -> Any:
+    """Non-NaN entries less ddof, in a's float dtype so float32 stays float32."""
     dtype = np.result_type(_data(a).dtype, np.float16)
-    return np.sum(~np.isnan(_data(a)), axis=axis, keepdims=keepdims).astype(dtype)
+    return (np.sum(~np.isnan(_data(a)), axis=axis, keepdims=keepdims) - ddof).astype(dtype)
 
 
 @implements(np.nansum)
@@ -296,7 +296,7 @@ def nanvar(
     a = a if dtype is None else a.astype(dtype)  # NumPy computes, and returns, it in dtype
     centered = _without_nan(a - nanmean(a, axis=axis, keepdims=True), 0.0)
     total = np.sum(centered * centered, axis=axis, keepdims=keepdims)
-    return total / (_count(a, axis, keepdims) - ddof)
+    return total / _count(a, axis, keepdims, ddof)
 
 
 @implements(np.nanstd)

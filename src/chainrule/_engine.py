@@ -9,19 +9,20 @@ a Tensor rebuilt around the same Node (as ``create_graph`` does) feeds the
 same place. Each Node counts the in-place writes into its output; backward
 refuses a node whose rules read a value written after it was saved.
 
-Each node carries a creation number. A node's inputs always exist before it,
-so the nodes reachable from the root, sorted by decreasing creation number, are
-in reverse topological order: every node runs after all its consumers have
-delivered its gradient. The walk is iterative (no recursion limit), visits
-each node once, and drops each gradient and each node's saved values as soon
-as they are consumed.
+Each node carries a creation number, counting down, so a node's inputs always
+have larger numbers than the node. The sweep keeps the nodes that have received
+a gradient in a heap by that number and always runs the most recent one: by
+then all its consumers, made after it, have delivered their gradients. One pass
+discovers and runs the graph (no recursion limit, no separate topological
+sort), visits each node once, skips branches no gradient reaches, and drops
+each gradient and each node's saved values as soon as they are consumed.
 """
 
 from __future__ import annotations
 
 import itertools
 import sys
-from operator import attrgetter
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ class Node:
     )
 
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
-        self.seq = _next_seq()  # creation order: inputs' nodes always have smaller numbers
+        self.seq = _next_seq()  # counts down: inputs' nodes always have larger numbers
         self.hooks: list | None = None  # Tensor.register_hook on this node's output
         self.out_tangent: Any = None  # forward mode: the output's tangent
         self.writes = 0
@@ -64,11 +65,8 @@ class Node:
         self.out: Any = out
 
 
-_next_seq = itertools.count().__next__
+_next_seq = itertools.count(0, -1).__next__
 _NO_STOPS: frozenset = frozenset()
-
-
-_by_creation = attrgetter("seq")
 
 
 def _released_error(node: Node) -> BackwardError:
@@ -135,25 +133,6 @@ def _accumulate(total: Any, g: Any) -> Any:
     return total + g
 
 
-def _reverse_topological(root: Node, stops: Any) -> list[Node]:
-    """The nodes reachable from ``root`` (not past ``stops``), consumers first."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if stops and node in stops:
-            continue
-        parents = node.parents
-        if parents is None:
-            raise _released_error(node)
-        for _, ref, _ in parents:
-            if type(ref) is Node and ref not in seen:
-                parent = ref
-                seen.add(parent)
-                stack.append(parent)
-    return sorted(seen, key=_by_creation, reverse=True)
-
-
 def unbroadcast(g: Any, shape: tuple[int, ...], prim_name: str, index: int) -> Any:
     """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
     extra = g.ndim - len(shape)
@@ -200,28 +179,30 @@ def run_backward(
     """
     state = _mode.state
     tensor_mode = create_graph or state.forward > 0
-    stops = {t._node for t in inputs if t._node is not None} if inputs else _NO_STOPS
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
     captured: dict[Node, Any] = {}
-    if root._node is not None and root._node.writes and root._node.out is not None:
-        raise output_modified_error(root._node)
-    if root._node is None:
+    node = root._node
+    stops = {t._node for t in inputs if t._node is not None} if inputs else _NO_STOPS
+    if node is None:
         leaf_grads[id(root)] = [root, head]
-    elif root._node in stops:
-        captured[root._node] = head
+    elif node.writes and node.out is not None:
+        raise output_modified_error(node)
+    elif node in stops:
+        captured[node] = head
     else:
-        previous = state.enabled
-        state.enabled = create_graph  # the rules record themselves only under create_graph
+        previous, quiet = state.enabled, state.quiet
+        # The rules record themselves only under create_graph. nan/inf propagate as in
+        # NumPy; the rules add no warnings of their own (cr.detect_anomaly is the tool to
+        # find where they come from).
+        state.enabled, state.quiet = create_graph, True
         try:
-            # nan/inf propagate as in NumPy; the rules add no warnings of their own
-            # (cr.detect_anomaly is the tool to find where they come from).
-            quiet = state.quiet
-            state.quiet = True
-            with np.errstate(all="ignore"):
-                _sweep(root._node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
+            if quiet:  # a sweep further up this thread's stack has silenced NumPy already
+                _sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
+            else:
+                with np.errstate(all="ignore"):
+                    _sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
         finally:
-            state.enabled = previous
-            state.quiet = quiet
+            state.enabled, state.quiet = previous, quiet
     if inputs is not None:
         return [
             captured.get(t._node) if t._node is not None else leaf_grads.get(id(t), (None, None))[1]
@@ -253,81 +234,96 @@ def _sweep(
     create_graph = _mode.state.enabled  # run_backward set grad mode to create_graph
     anomaly = _mode.state.anomaly > 0
     grads: dict[Node, Any] = {root: head}
+    queue = [(root.seq, root)]  # nodes that received a gradient, most recent first
     pop_grad, get_grad = grads.pop, grads.get
-    for node in _reverse_topological(root, stops):
-        g = pop_grad(node, None)  # None: every rule downstream returned None
-        if node.hooks is not None and g is not None:
+    while queue:
+        node = heappop(queue)[1]
+        g = pop_grad(node)
+        if node.hooks is not None:
             g = run_hooks(node.hooks, g)
         if stops and node in stops:
             captured[node] = g
             continue
-        prim, args, kwargs, parents = node.prim, node.args, node.kwargs, node.parents
-        if args is None or parents is None:
+        prim, args, kwargs, parents, ans = node.prim, node.args, node.kwargs, node.parents, node.out
+        if parents is None:
             raise _released_error(node)
-        if node.writes and node.out is not None:  # the output its rules read was overwritten
+        if node.writes and ans is not None:  # the output its rules read was overwritten
             raise output_modified_error(node)
         saved = args  # the forward's values (or zero-byte stand-ins): shapes and dtypes
+        if tensor_mode:
+            args, ans = _live_values(node, args, ans, create_graph)
         vjps = prim.vjps
-        joint = None
-        if g is not None:
-            ans = node.out
-            if tensor_mode:
-                # Rules see Tensors, so what they compute is recorded in turn (create_graph)
-                # and carries tangents (forward mode).
-                live = list(args)
-                for i, ref, _ in parents:
-                    if type(ref) is Node:
-                        t = _tensor.Tensor._make(np.asarray(args[i]), ref)
-                        t._tangent = ref.out_tangent
-                        live[i] = t
-                    else:
-                        live[i] = ref
-                args = tuple(live)
-                if ans is not None:
-                    ans = _tensor.Tensor._make(np.asarray(ans), node if create_graph else None)
-                    ans._tangent = node.out_tangent
-            if vjps is None:  # a custom Function: one backward() gives every input's gradient
-                joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents))
+        # A custom Function: one backward() gives every input's gradient.
+        joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents)) if vjps is None else None
+        check_versions = prim.reads_inputs
         for i, ref, version in parents:
-            if type(ref) is Node:
-                parent = ref
-                if ref.writes != version and prim.reads_inputs:
-                    raise modified_error(prim.name, i, ref, saved[i], version)
+            is_node = type(ref) is Node
+            if check_versions and version != (ref.writes if is_node else ref._version):
+                raise modified_error(prim.name, i, ref, saved[i], version)
+            if joint is not None:
+                gi = next(joint)
             else:
-                parent = None
-                if ref._version != version and prim.reads_inputs:
-                    raise modified_error(prim.name, i, ref, saved[i], version)
-            if g is not None:
-                if joint is not None:
-                    gi = next(joint)
-                else:
-                    rule = vjps[i]  # None: this input has no gradient
-                    if rule is None:
-                        gi = None
-                    elif kwargs:
-                        gi = rule(g, ans, *args, **kwargs)
-                    else:
-                        gi = rule(g, ans, *args)
-                if gi is not None:
-                    if anomaly:
-                        from .anomaly import check_backward
+                rule = vjps[i]  # None: this input has no gradient
+                if rule is None:
+                    continue
+                gi = rule(g, ans, *args, **kwargs) if kwargs else rule(g, ans, *args)
+            if gi is None:
+                continue
+            if anomaly:
+                from .anomaly import check_backward
 
-                        check_backward(node, i, g, gi, saved)
-                    data = saved[i]
-                    if gi.shape != data.shape:
-                        gi = unbroadcast(gi, data.shape, prim.name, i)
-                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                        if gi.dtype.kind == "c" and data.dtype.kind != "c":
-                            gi = np.real(gi)  # a real input moves along the real axis only
-                        gi = gi.astype(data.dtype)
-                    if parent is None:
-                        entry = leaf_grads.get(id(ref))
-                        if entry is None:
-                            leaf_grads[id(ref)] = [ref, gi]
-                        else:
-                            entry[1] = _accumulate(entry[1], gi)
-                    else:
-                        old = get_grad(parent)
-                        grads[parent] = gi if old is None else _accumulate(old, gi)
+                check_backward(node, i, g, gi, saved)
+            data = saved[i]
+            kind = type(gi)
+            if kind is not type(data) or kind not in _SCALAR_TYPES:
+                gi = _conform(gi, data, prim.name, i)
+            if is_node:
+                old = get_grad(ref)
+                if old is None:
+                    grads[ref] = gi
+                    heappush(queue, (ref.seq, ref))
+                else:
+                    grads[ref] = _accumulate(old, gi)
+            else:
+                entry = leaf_grads.get(id(ref))
+                if entry is None:
+                    leaf_grads[id(ref)] = [ref, gi]
+                else:
+                    entry[1] = _accumulate(entry[1], gi)
         if not retain_graph:  # release, inline: drop what was saved, keep the name
             node.args = node.kwargs = node.parents = node.out = None
+
+
+# A gradient that is a numpy scalar of its input's own type already has the input's
+# shape () and dtype: 0-d tensors compute on these, and skip _conform.
+_SCALAR_TYPES = frozenset(
+    {np.float64, np.float32, np.float16, np.longdouble, np.complex128, np.complex64}
+)
+
+
+def _conform(gi: Any, data: Any, prim_name: str, index: int) -> Any:
+    """The gradient of input ``index`` in its shape (summed over broadcast axes) and dtype."""
+    if gi.shape != data.shape:
+        gi = unbroadcast(gi, data.shape, prim_name, index)
+    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+        if gi.dtype.kind == "c" and data.dtype.kind != "c":
+            gi = np.real(gi)  # a real input moves along the real axis only
+        gi = gi.astype(data.dtype)
+    return gi
+
+
+def _live_values(node: Node, args: tuple, ans: Any, create_graph: bool) -> tuple:
+    """The node's inputs and output as Tensors, so that what its rules compute is
+    recorded in turn (create_graph) and carries tangents (forward mode)."""
+    live = list(args)
+    for i, ref, _ in node.parents:  # type: ignore[union-attr]
+        if type(ref) is Node:
+            t = _tensor.Tensor._make(np.asarray(args[i]), ref)
+            t._tangent = ref.out_tangent
+            live[i] = t
+        else:
+            live[i] = ref
+    if ans is not None:
+        ans = _tensor.Tensor._make(np.asarray(ans), node if create_graph else None)
+        ans._tangent = node.out_tangent
+    return tuple(live), ans

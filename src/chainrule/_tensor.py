@@ -75,7 +75,10 @@ class Tensor:
     # _hooks: gradient hooks of a leaf, set only when one is registered (read with getattr).
     __slots__ = (
         "__weakref__",
-        "_data",  # the np.ndarray itself; .data hands out a view that reports writes
+        # The np.ndarray itself (.data hands out a view that reports writes), or, for a 0-d
+        # result of an operation, a numpy scalar: scalar arithmetic is several times faster,
+        # and _array() turns it into an array where one is needed.
+        "_data",
         "_hooks",
         "_node",
         "_retains",
@@ -98,6 +101,13 @@ class Tensor:
         self._node: Any = None
         self._tangent: Any = None  # forward mode: the tangent while a jvp runs
 
+    def _array(self) -> np.ndarray:
+        """The data as an ``np.ndarray``, made from a numpy scalar the first time it is needed."""
+        data = self._data
+        if type(data) is not _ndarray:
+            data = self._data = _asarray(data)
+        return data
+
     @staticmethod
     def _make(data: np.ndarray, node: Any) -> Tensor:
         """Wrap an operation's result without copying (the hot path)."""
@@ -119,7 +129,7 @@ class Tensor:
         is allowed and counted: a backward pass through a graph that saved the
         old values then raises instead of returning a wrong gradient.
         """
-        view = self._data.view(WatchedArray)
+        view = self._array().view(WatchedArray)
         view._owner = self
         return view
 
@@ -128,7 +138,7 @@ class Tensor:
         if (
             isinstance(value, WatchedArray)
             and value._owner is self
-            and same_view(value, self._data)
+            and same_view(value, self._array())
         ):
             return  # `t.data += 1` assigns back the view it just wrote through (already counted)
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
@@ -169,7 +179,7 @@ class Tensor:
         return _rules[np.transpose](self)
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._array())
 
     # Pickling and copy.deepcopy keep the values, requires_grad and .grad; a graph is not
     # carried along: a tensor computed by recorded operations comes back as a leaf.
@@ -201,7 +211,7 @@ class Tensor:
                 "want, or use a NumPy function on the Tensor itself so it is recorded "
                 "(np.stack([a, b]) instead of np.array([a, b]))."
             )
-        data = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        data = self._array() if dtype is None else self._array().astype(dtype, copy=False)
         return data.copy() if copy else data
 
     def numpy(self) -> np.ndarray:
@@ -234,7 +244,7 @@ class Tensor:
         return int(self._data.item())
 
     def __index__(self) -> int:
-        return self._data.__index__()
+        return self._array().__index__()
 
     def __bool__(self) -> bool:
         return bool(self._data)
@@ -251,7 +261,7 @@ class Tensor:
         >>> (x * 2).detach().requires_grad
         False
         """
-        return Tensor._make(self._data, None)
+        return Tensor._make(self._array(), None)
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf, in place; returns the tensor.
@@ -558,7 +568,7 @@ class Tensor:
         """Nothing to record: write into the array itself, and count the write."""
         result = compute(*[x._data if isinstance(x, Tensor) else x for x in inputs])
         _check_write_shape(what, np.shape(result), self._data.shape)
-        self._data[...] = result
+        self._array()[...] = result
         self._bump()
         return self
 
@@ -727,11 +737,11 @@ class RemovableHandle:
 def apply1(prim: Any, x: Tensor) -> Tensor:
     """Run a one-input primitive on Tensor ``x`` and record it if needed."""
     xd = x._data
-    if xd.ndim == 0:
+    if type(xd) is _ndarray and not xd.ndim:
         xd = xd[()]  # numpy scalars: 0-d arithmetic here and in the rules is ~6x faster
     out = prim.fun(xd)
     result = _new(Tensor)  # Tensor._make, inlined: this is the hot path
-    result._data = out if type(out) is _ndarray else _asarray(out)
+    result._data = out if type(out) in _DATA_TYPES else _asarray(out)
     result.grad = result._tangent = None
     result._version = 0
     if x.requires_grad and _grad_state.enabled:
@@ -761,7 +771,7 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
     """Run a two-input primitive where ``x`` or ``y`` is a Tensor; record it if needed."""
     if isinstance(x, Tensor):
         xd = x._data
-        if xd.ndim == 0:
+        if type(xd) is _ndarray and not xd.ndim:
             xd = xd[()]
         xr = x.requires_grad
     else:
@@ -771,7 +781,7 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
         xr = False
     if isinstance(y, Tensor):
         yd = y._data
-        if yd.ndim == 0:
+        if type(yd) is _ndarray and not yd.ndim:
             yd = yd[()]
         yr = y.requires_grad
     else:
@@ -781,7 +791,7 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
         yr = False
     out = prim.fun(xd, yd)
     result = _new(Tensor)
-    result._data = out if type(out) is _ndarray else _asarray(out)
+    result._data = out if type(out) in _DATA_TYPES else _asarray(out)
     result.grad = result._tangent = None
     result._version = 0
     if (xr or yr) and _grad_state.enabled:
@@ -819,6 +829,12 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
 
 
 _make = Tensor._make
+
+# What an operation's result is kept as, without conversion: arrays, and the numeric
+# numpy scalars that 0-d operations return.
+_DATA_TYPES = frozenset(
+    {_ndarray, *(t for t in np.sctypeDict.values() if issubclass(t, (np.number, np.bool_)))}
+)
 
 # Inputs at least this large are not kept by a node whose rules read only their shape.
 _GHOST_FROM = 1024

@@ -61,7 +61,7 @@ class Function:
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for ``backward``; read them back from ``self.saved_tensors``."""
-        self._saved = tuple(a._data if isinstance(a, Tensor) else a for a in arrays)
+        self._saved = tuple(a._array() if isinstance(a, Tensor) else a for a in arrays)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -72,7 +72,7 @@ class Function:
         ctx = copy.copy(self)
         ctx._saved = ()
         name = type(self).__name__
-        raw = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+        raw = tuple(a._array() if isinstance(a, Tensor) else a for a in args)
         with _mode.no_grad():
             result = ctx.forward(*raw, **kwargs)
         multiple = isinstance(result, tuple)

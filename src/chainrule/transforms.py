@@ -120,7 +120,7 @@ def _result(x: Any, nested: bool) -> Any:
     if nested:
         return x
     if isinstance(x, Tensor):
-        x = x._data
+        x = x._array()
     return x
 
 
@@ -270,7 +270,7 @@ def _value_and_grad(
 
 def _detached(tree: Any) -> Any:
     leaves, rebuild = _flatten(tree)
-    return rebuild([leaf._data if isinstance(leaf, Tensor) else leaf for leaf in leaves])
+    return rebuild([leaf._array() if isinstance(leaf, Tensor) else leaf for leaf in leaves])
 
 
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]]:

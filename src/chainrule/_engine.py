@@ -245,7 +245,7 @@ def _sweep(
             captured[node] = g
             continue
         prim, args, kwargs, parents, ans = node.prim, node.args, node.kwargs, node.parents, node.out
-        if parents is None:
+        if args is None or parents is None:
             raise _released_error(node)
         if node.writes and ans is not None:  # the output its rules read was overwritten
             raise output_modified_error(node)

@@ -125,6 +125,8 @@ for ufunc in (np.remainder, np.fmod):
 case(np.ldexp, lambda x: np.ldexp(x, np.array([1, -2, 3])), U(2, 3))
 case(np.power, lambda x: x**2, U(3), label="square-int-exponent")
 case(np.power, lambda x: x**0, U(3), label="zero-exponent")
+case(np.power, lambda x: x**3 + np.power(x, 4.0), U(3), label="cube-and-fourth-by-multiplication")
+case(np.power, lambda x: np.real(np.power(x * (1 + 0.5j), 4)), U(3), label="fourth-complex-base")
 case(np.power, lambda y: np.power(2.0, y), U(3), label="scalar-base")
 case(np.clip, lambda x: np.clip(x, -0.5, 0.7), U(3, 4))
 case(np.clip, lambda x: np.clip(x, None, 0.7), U(5), label="no-lower")

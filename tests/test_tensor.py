@@ -464,3 +464,15 @@ def test_grad_mode_decorators_work_without_parentheses():
     assert checked(x).requires_grad
     with pytest.raises(TypeError, match="takes no arguments"):
         cr.no_grad(3)
+
+
+def test_small_integer_powers_match_numpy():
+    # Cubes and fourth powers of float arrays are computed by multiplication (NumPy's
+    # general pow is ~50x slower); they agree with np.power to rounding.
+    x = np.random.default_rng(0).standard_normal(1000) * 10
+    t = cr.tensor(x, requires_grad=True)
+    for k in (3, 4, 3.0, 4.0):
+        np.testing.assert_allclose((t**k)._data, np.power(x, k), rtol=4e-16 * 4)
+    np.testing.assert_array_equal((cr.tensor(np.arange(5)) ** 3)._data, np.arange(5) ** 3)
+    (t**3).sum().backward()
+    np.testing.assert_allclose(t.grad, 3 * x**2, rtol=1e-15)

@@ -207,6 +207,19 @@ def test_hessian_and_hvp():
     np.testing.assert_allclose(hv, H @ v)
 
 
+def test_hvp_nested_in_grad_and_grad_nested_in_hvp():
+    # A top-level hvp computes its forward tangents without a graph; nested in a
+    # transform, or with a transform inside f, they must stay differentiable.
+    v = np.array([1.0, -2.0, 0.5])
+    hv_sum = lambda x: np.sum(cr.hvp(f_scalar, (x,), (v,)) * np.array([0.3, 1.0, -2.0]))
+    np.testing.assert_allclose(cr.grad(hv_sum)(X), numeric_grad(hv_sum, X), rtol=1e-6, atol=1e-8)
+    g_norm = lambda x: np.sum(cr.grad(f_scalar)(x) ** 2)
+    expected = cr.jacobian(cr.grad(g_norm))(X) @ v
+    np.testing.assert_allclose(cr.hvp(g_norm, (X,), (v,)), expected, rtol=1e-10)
+    numeric = numeric_grad(lambda x: cr.grad(g_norm)(x) @ v, X)
+    np.testing.assert_allclose(expected, numeric, rtol=1e-6, atol=1e-8)
+
+
 def test_hessian_of_a_mixed_function_and_tuple_argnums():
     f = lambda x, y: np.sum(x**2 * y) + np.sum(y**3)
     x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])

@@ -25,14 +25,9 @@ __all__ = ["attach_tangent", "primitive_tangent"]
 
 
 def primitive_tangent(
-    prim: Any, tangents: list, ans: Any, primals: tuple, kwargs: dict | None, inputs: list[bool]
+    prim: Any, tangents: list, ans: Any, primals: tuple, kwargs: dict | None
 ) -> Any:
-    """The output tangent of ``prim`` given one tangent (or None) per positional argument.
-
-    ``inputs`` flags the arguments that are data (Tensors, float arrays) rather than
-    options (indices, shapes, axes): a linear primitive sees zeros for data without
-    a tangent.
-    """
+    """The output tangent of ``prim`` given one tangent (or None) per positional argument."""
     kw = kwargs or {}
     if prim.jvp is not None:
         return prim.jvp(tangents, ans, *primals, **kw)
@@ -43,13 +38,15 @@ def primitive_tangent(
                 continue
             part = rule(t, ans, *primals, **kw)
             total = part if total is None else total + part
-        if total is not None and np.shape(total) != np.shape(ans):
-            total = np.broadcast_to(total, np.shape(ans))
+        if total is not None and total.shape != ans.shape:
+            total = np.broadcast_to(total, ans.shape)
         return total
     if prim.linear:
+        # Data without a tangent (Tensors, float arrays) has tangent zero; other
+        # arguments (indices, shapes, axes) are options and pass through.
         filled = [
-            t if t is not None else (np.zeros(np.shape(p), np.result_type(p)) if data else p)
-            for t, p, data in zip(tangents, primals, inputs, strict=True)
+            t if t is not None else (np.zeros(np.shape(p), np.result_type(p)) if is_data(p) else p)
+            for t, p in zip(tangents, primals, strict=True)
         ]
         return _tensor.call(prim, *filled, **kw)
     raise TypeError(f"chainrule has no forward-mode (JVP) rule for '{prim.name}'")
@@ -65,27 +62,33 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
     tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
     if all(t is None for t in tangents):
         return
-    if result._data.dtype.kind == "c" or any(
-        isinstance(a, Tensor) and a._data.dtype.kind == "c" for a in args
-    ):
+    dtype = result._data.dtype
+    if dtype.kind == "c" or any(isinstance(a, Tensor) and a._data.dtype.kind == "c" for a in args):
         prim = _tensor._complex_record(prim)
-    record = result.requires_grad
-    if record:  # the tangent must itself be differentiable: compute it on Tensors
+    state = _mode.state
+    # The tangent must itself be differentiable when the result is recorded, unless
+    # the transform says nothing will differentiate it (a top-level hvp): then it is
+    # computed on the plain arrays.
+    record = result.requires_grad and state.tangent_graphs
+    if record:
         primals: tuple = args
         ans: Any = result
     else:
         primals = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         ans = result._data
-    inputs = [is_data(a) for a in args]
-    if _mode.state.quiet:  # inside a backward sweep: warnings are silenced already
-        with _mode.forward_mode(False):
-            tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, inputs)
-    else:
-        with _mode.forward_mode(False), np.errstate(all="ignore"):  # no warnings of our own
-            tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, inputs)
+    # Tangent rules run with forward propagation paused (no tangents of tangents).
+    forward, extra = state.forward, state.extra
+    state.forward, state.extra = 0, state.anomaly
+    try:
+        if state.quiet:  # inside a backward sweep: warnings are silenced already
+            tangent = primitive_tangent(prim, tangents, ans, primals, kwargs)
+        else:
+            with np.errstate(all="ignore"):  # no warnings of our own
+                tangent = primitive_tangent(prim, tangents, ans, primals, kwargs)
+    finally:
+        state.forward, state.extra = forward, extra
     if tangent is None:
         return
-    dtype = result._data.dtype
     if tangent.dtype != dtype and dtype.kind in "fc":
         if tangent.dtype.kind == "c" and dtype.kind != "c":
             tangent = np.real(tangent)

@@ -21,6 +21,10 @@ class _GradState(threading.local):
         # integer check per operation is all that forward mode costs when it is off.
         self.forward = 0
         self.saved_forward: list[int] = []  # previous forward depths, as `saved` above
+        # Whether tangents of recorded results are recorded too, so that reverse mode can
+        # differentiate them (grad of jvp). A top-level hvp turns this off: nothing
+        # differentiates its forward tangents, and recording them costs a graph per op.
+        self.tangent_graphs = True
         # Anomaly mode (detect_anomaly) depth.
         self.anomaly = 0
         # forward + anomaly: the one number the hot path checks for any extra work.

@@ -106,13 +106,16 @@ def _nested(args: Any) -> bool:
 
 
 @contextlib.contextmanager
-def _transform() -> Iterator[None]:
-    _mode.state.transforms += 1
+def _transform(tangent_graphs: bool = True) -> Iterator[None]:
+    state = _mode.state
+    state.transforms += 1
+    saved, state.tangent_graphs = state.tangent_graphs, tangent_graphs
     try:
         with _mode.enable_grad():
             yield
     finally:
-        _mode.state.transforms -= 1
+        state.transforms -= 1
+        state.tangent_graphs = saved
 
 
 def _result(x: Any, nested: bool) -> Any:
@@ -477,7 +480,8 @@ def _forward_over_reverse(
             f"{name} inside cr.jvp (forward over forward) is not supported yet"
         )
     nested = _mode.state.transforms > 0 or _nested(primals)
-    with _transform(), _mode.forward_mode():
+    # Unless nested, nothing differentiates the tangents: they need no graph of their own.
+    with _transform(tangent_graphs=nested), _mode.forward_mode():
         inputs = _tangent_inputs(primals, tangents, name, requires_grad=True)
         out = _scalar_output(f(*inputs), name)
         grads = _backward_to(

@@ -101,11 +101,21 @@ FMOD = _ufunc(
 )
 
 
+def _pow(x: Any, y: Any) -> Any:
+    """``x ** y``, with cubes and fourth powers of float arrays by multiplication, as
+    PyTorch does: NumPy's general pow is ~50x slower than a multiply (it squares fast)."""
+    small = type(x) is np.ndarray and type(y) in (int, float) and (y == 3 or y == 4)
+    if small and x.dtype.kind in "fc":
+        x2 = x * x
+        return x2 * x if y == 3 else x2 * x2
+    return x**y
+
+
 def _power_vjp_base(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if type(y) in (int, float):
         if y == 0:
             return g * 0.0
-        return g * (y * x ** (y - 1))
+        return g * (y * _pow(x, y - 1))
     # y == 0 has slope 0 even at x == 0, where x ** (y - 1) is inf.
     return g * np.where(y == 0, 0.0, y * x ** (y - 1))
 
@@ -116,9 +126,7 @@ def _power_vjp_exponent(g: Any, ans: Any, x: Any, y: Any) -> Any:
     return g * np.where(x == 0, 0.0, ans * np.log(safe_x))
 
 
-POWER = _ufunc(
-    "power", np.power, _power_vjp_base, _power_vjp_exponent, holomorphic=True, fun=operator.pow
-)
+POWER = _ufunc("power", np.power, _power_vjp_base, _power_vjp_exponent, holomorphic=True, fun=_pow)
 FLOAT_POWER = _ufunc(
     "float_power", np.float_power, _power_vjp_base, _power_vjp_exponent, holomorphic=True
 )

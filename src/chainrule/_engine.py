@@ -115,22 +115,76 @@ def run_hooks(hooks: list, g: Any) -> Any:
     return g
 
 
-_getrefcount = sys.getrefcount
+# ------------------------------------------------------------------ buffer reuse
+# The sweep may write into an array that only it holds: a gradient a rule just made,
+# or a saved value of a node being released that no Tensor, node or view refers to.
+# "Only it holds" is read from the reference count. _SOLE_REFS is the count _refs sees
+# for an array held by one variable; each function between the holder and _own adds
+# one (its argument), which the callers pass as ``holders``. A self-test at import
+# checks this arithmetic on the running interpreter and turns reuse off if it fails.
+_refs = getattr(sys, "getrefcount", lambda a: -1)  # -1: no counts (PyPy); no reuse
+
+
+def _probe_sole_refs() -> int:
+    a = np.empty(1)
+    return _refs(a)
+
+
+_SOLE_REFS = _probe_sole_refs()
+_REUSE_FROM = 1 << 15  # elements: for smaller arrays allocating beats checking
+
+
+def _own(a: Any, holders: int) -> bool:
+    """Whether ``a`` is an array with its own memory that only the caller's
+    ``holders`` variables (counted through the call chain) refer to."""
+    return (
+        _reuse
+        and type(a) is np.ndarray
+        and a.base is None
+        and a.flags.writeable
+        and _refs(a) == _SOLE_REFS + holders
+    )
 
 
 def _accumulate(total: Any, g: Any) -> Any:
-    """total + g, in place when nobody else holds ``total``'s buffer (a fresh array made
-    by a rule: it owns its memory and is referenced only by the engine)."""
+    """total + g, in place when only the caller's variable holds ``total`` (a fresh
+    array that a rule made) and it is big enough that the allocation matters."""
     if (
         type(total) is np.ndarray
-        and total.base is None
-        and total.flags.writeable
-        and total.size >= 1024  # small arrays: allocation is cheaper than the checks
-        and _getrefcount(total) <= 3  # the grads table, this frame's argument, getrefcount's
-        and total.shape == np.shape(g)
+        and total.size >= 1024
+        and total.shape == g.shape
+        and _own(total, 2)  # the caller's variable and this function's argument
     ):
         return np.add(total, g, out=total)
     return total + g
+
+
+def _free_buffers(g: Any, ans: Any, args: tuple) -> tuple:
+    """For a node being released: which of its upstream gradient, output and inputs
+    (each of g's shape and dtype) only the caller's variables hold, so that a rule may
+    overwrite them. Each is held by one caller variable (``args`` by its tuple) and by
+    this function's argument (or loop variable)."""
+    shape, dtype = g.shape, g.dtype
+    free = [_own(g, 2), _own(ans, 2) and ans.dtype == dtype]
+    for a in args:
+        free.append(_own(a, 2) and a.shape == shape and a.dtype == dtype)
+    return tuple(free)
+
+
+def _reuse_self_test() -> bool:
+    """Run the two checks above on arrays known to be sole or shared."""
+    g, shared, n = np.ones(1024), np.ones(1024), np.ones(1024)
+    keep = [shared]  # a second holder
+    args = (n, shared)
+    del n
+    if _free_buffers(g, shared, args) != (True, False, True, False):
+        return False
+    total = np.ones(1024)
+    return _accumulate(total, g) is total and _accumulate(keep[0], g) is not keep[0]
+
+
+_reuse = True  # for the self-test
+_reuse = _reuse_self_test()
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...], prim_name: str, index: int) -> Any:
@@ -195,6 +249,7 @@ def run_backward(
         # NumPy; the rules add no warnings of their own (cr.detect_anomaly is the tool to
         # find where they come from).
         state.enabled, state.quiet = create_graph, True
+        state.refresh()
         try:
             if quiet:  # a sweep further up this thread's stack has silenced NumPy already
                 _sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
@@ -203,6 +258,7 @@ def run_backward(
                     _sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
         finally:
             state.enabled, state.quiet = previous, quiet
+            state.refresh()
     if inputs is not None:
         return [
             captured.get(t._node) if t._node is not None else leaf_grads.get(id(t), (None, None))[1]
@@ -235,7 +291,7 @@ def _sweep(
     anomaly = _mode.state.anomaly > 0
     grads: dict[Node, Any] = {root: head}
     queue = [(root.seq, root)]  # nodes that received a gradient, most recent first
-    pop_grad, get_grad = grads.pop, grads.get
+    pop_grad = grads.pop
     while queue:
         node = heappop(queue)[1]
         g = pop_grad(node)
@@ -255,6 +311,23 @@ def _sweep(
         vjps = prim.vjps
         # A custom Function: one backward() gives every input's gradient.
         joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents)) if vjps is None else None
+        if (
+            prim.reuse is not None
+            and not (retain_graph or tensor_mode or anomaly)
+            and type(g) is np.ndarray
+            and g.size >= _REUSE_FROM
+        ):
+            # Released now, so the sweep's variables are the only holders of what the
+            # node saved; the rule may then compute into the buffers nobody else sees.
+            node.args = node.kwargs = node.parents = node.out = None
+            gi = data = old = reused = None  # drop what earlier nodes left in these variables
+            needed = [False] * len(args)
+            for i, _, _ in parents:
+                needed[i] = True
+            free = _free_buffers(g, ans, args)  # on its own line: see _own
+            reused = prim.reuse(g, ans, args, free, needed)
+            if reused is not None:
+                joint = iter([reused[i] for i, _, _ in parents])
         check_versions = prim.reads_inputs
         for i, ref, version in parents:
             is_node = type(ref) is Node
@@ -278,7 +351,7 @@ def _sweep(
             if kind is not type(data) or kind not in _SCALAR_TYPES:
                 gi = _conform(gi, data, prim.name, i)
             if is_node:
-                old = get_grad(ref)
+                old = pop_grad(ref, None)  # out of the table: then only `old` holds it
                 if old is None:
                     grads[ref] = gi
                     heappush(queue, (ref.seq, ref))
@@ -289,7 +362,9 @@ def _sweep(
                 if entry is None:
                     leaf_grads[id(ref)] = [ref, gi]
                 else:
-                    entry[1] = _accumulate(entry[1], gi)
+                    old = entry[1]
+                    entry[1] = None  # then only `old` holds it
+                    entry[1] = _accumulate(old, gi)
         if not retain_graph:  # release, inline: drop what was saved, keep the name
             node.args = node.kwargs = node.parents = node.out = None
 

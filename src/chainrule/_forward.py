@@ -79,6 +79,7 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
     # Tangent rules run with forward propagation paused (no tangents of tangents).
     forward, extra = state.forward, state.extra
     state.forward, state.extra = 0, state.anomaly
+    state.refresh()
     try:
         if state.quiet:  # inside a backward sweep: warnings are silenced already
             tangent = primitive_tangent(prim, tangents, ans, primals, kwargs)
@@ -87,6 +88,7 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
                 tangent = primitive_tangent(prim, tangents, ans, primals, kwargs)
     finally:
         state.forward, state.extra = forward, extra
+        state.refresh()
     if tangent is None:
         return
     if tangent.dtype != dtype and dtype.kind in "fc":

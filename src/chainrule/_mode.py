@@ -27,12 +27,18 @@ class _GradState(threading.local):
         self.tangent_graphs = True
         # Anomaly mode (detect_anomaly) depth.
         self.anomaly = 0
-        # forward + anomaly: the one number the hot path checks for any extra work.
+        # forward + anomaly: one number covers any extra work per operation.
         self.extra = 0
+        # enabled and not extra: the one flag the hot path reads for the common case.
+        # Whoever changes enabled or extra calls refresh().
+        self.plain = True
         # True while a backward sweep runs (NumPy warnings are already silenced there).
         self.quiet = False
         # Transforms running on this thread (grad inside grad returns Tensors).
         self.transforms = 0
+
+    def refresh(self) -> None:
+        self.plain = self.enabled and not self.extra
 
 
 state = _GradState()
@@ -66,9 +72,11 @@ class set_grad_enabled(contextlib.ContextDecorator):
         # decorated function may run on several threads at once.
         state.saved.append(state.enabled)
         state.enabled = self.mode
+        state.refresh()
 
     def __exit__(self, *exc: object) -> None:
         state.enabled = state.saved.pop()
+        state.refresh()
 
 
 class _BareDecorator(set_grad_enabled):
@@ -125,7 +133,9 @@ class forward_mode(contextlib.ContextDecorator):
         state.saved_forward.append(state.forward)
         state.forward = state.forward + 1 if self.on else 0
         state.extra = state.forward + state.anomaly
+        state.refresh()
 
     def __exit__(self, *exc: object) -> None:
         state.forward = state.saved_forward.pop()
         state.extra = state.forward + state.anomaly
+        state.refresh()

@@ -744,7 +744,8 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
     result._data = out if type(out) in _DATA_TYPES else _asarray(out)
     result.grad = result._tangent = None
     result._version = 0
-    if x.requires_grad and _grad_state.enabled:
+    plain = _grad_state.plain  # recording on, no extra work: one thread-local read
+    if x.requires_grad and (plain or _grad_state.enabled):
         dtype, in_dtype = result._data.dtype, x._data.dtype  # abs(complex) is real
         if (dtype is not _F64 or in_dtype is not _F64) and "c" in (dtype.kind, in_dtype.kind):
             prim = _complex_record(prim)
@@ -762,7 +763,7 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
     else:
         result._node = None
         result.requires_grad = False
-    if _grad_state.extra:  # forward mode or anomaly mode: one check covers both
+    if not plain and _grad_state.extra:  # forward mode or anomaly mode
         _extra_work(result, prim, (x,), None)
     return result
 
@@ -794,7 +795,8 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
     result._data = out if type(out) in _DATA_TYPES else _asarray(out)
     result.grad = result._tangent = None
     result._version = 0
-    if (xr or yr) and _grad_state.enabled:
+    plain = _grad_state.plain
+    if (xr or yr) and (plain or _grad_state.enabled):
         dtype = result._data.dtype
         if dtype is not _F64 and dtype.kind == "c":
             prim = _complex_record(prim)
@@ -823,7 +825,7 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
     else:
         result._node = None
         result.requires_grad = False
-    if _grad_state.extra:
+    if not plain and _grad_state.extra:
         _extra_work(result, prim, (x, y), None)
     return result
 

@@ -49,11 +49,13 @@ class detect_anomaly(contextlib.ContextDecorator):
         state = _mode.state
         state.anomaly += 1
         state.extra = state.forward + state.anomaly
+        state.refresh()
 
     def __exit__(self, *exc: object) -> None:
         state = _mode.state
         state.anomaly -= 1
         state.extra = state.forward + state.anomaly
+        state.refresh()
 
 
 def user_site() -> str:

@@ -130,6 +130,7 @@ class _FunctionRecord:
     __slots__ = ("n_inputs", "name", "outs")
     vjps = None  # tells the engine to call joint_vjp: one backward() serves every input
     reads_inputs = reads_output = True  # a Function's backward may read anything it saved
+    reuse = None
 
     def __init__(self, name: str, n_inputs: int, outs: tuple) -> None:
         self.name = name
@@ -245,6 +246,7 @@ class _Select:
 
     name = "select"
     reads_inputs = reads_output = False
+    reuse = None
 
     @staticmethod
     def _vjp(g: Any, ans: Any, bundle: Any, k: int) -> _SlotGrads:

@@ -165,14 +165,19 @@ def _scalar_output(out: Any, name: str) -> Any:
     return out
 
 
-def _backward_to(out: Any, head: Any, inputs: list[Tensor], nested: bool) -> list:
-    """Gradients of ``<head, out>`` with respect to ``inputs`` (zeros where none flows)."""
+def _backward_to(
+    out: Any, head: Any, inputs: list[Tensor], nested: bool, retain: bool = True
+) -> list:
+    """Gradients of ``<head, out>`` with respect to ``inputs`` (zeros where none flows).
+
+    ``retain=False`` when nothing runs backward through this graph again: the sweep
+    then frees what it saved as it goes (and may reuse those buffers)."""
     if not isinstance(out, Tensor) or not out.requires_grad:
         return [_zeros_like(t, nested) for t in inputs]
     tensor_mode = nested or _mode.state.forward > 0
     if tensor_mode and not isinstance(head, Tensor):
         head = Tensor._make(np.asarray(head, dtype=out.dtype), None)
-    grads = run_backward(out, head, True, nested, inputs=inputs)
+    grads = run_backward(out, head, retain or nested, nested, inputs=inputs)
     assert grads is not None
     result = []
     for g, t in zip(grads, inputs, strict=True):
@@ -254,7 +259,7 @@ def _value_and_grad(
                 out, aux = result, None
             _scalar_output(out, name)
             head = np.ones(np.shape(out._data if isinstance(out, Tensor) else out))
-            flat = _backward_to(out, head, inputs, nested)
+            flat = _backward_to(out, head, inputs, nested, retain=False)
         grads, k = [], 0
         for rebuild, n in rebuilds:
             grads.append(rebuild(flat[k : k + n]))

@@ -41,6 +41,17 @@ unread output is not saved, so the intermediates of a long computation are
 freed as soon as nothing needs them. The generic registry test (reverse,
 forward and second order for every row) catches a wrong declaration.
 
+Reusing buffers
+---------------
+``reuse=`` (optional, for hot elementwise primitives on large arrays) computes
+every needed gradient at once, writing into buffers the backward sweep no longer
+needs: ``reuse(g, ans, args, free, needed)``, where ``free`` flags which of
+``(g, ans, *args)`` only the sweep holds (each of ``g``'s shape and dtype), and
+``needed[i]`` says whether input ``i`` wants a gradient. It returns one gradient
+per input (None where not needed), or None to fall back to the VJPs. The engine
+calls it only on a node it is releasing, in plain (not create_graph) mode; the
+generic registry test runs every primitive through both paths.
+
 Shortcuts
 ---------
 * ``elementwise=True``: the Jacobian is diagonal (per broadcast element), so
@@ -122,6 +133,7 @@ class Primitive:
         "name",
         "reads_inputs",
         "reads_output",
+        "reuse",
         "vjps",
     )
 
@@ -144,6 +156,8 @@ class Primitive:
         # (not just their shapes). What is not read is not kept alive by the tape.
         self.reads_inputs = True
         self.reads_output = True
+        # Optional: the VJPs computed into buffers the backward sweep no longer needs.
+        self.reuse: Callable[..., Any] | None = None
         # The record used when the data is complex (itself, a derived one, or None).
         self.complex_prim: Primitive | None = None
 
@@ -177,6 +191,7 @@ def defprim(
     complex_vjps: Sequence[VJP | None] | None = None,
     complex_jvp: Callable[..., Any] | None = None,
     reads: str = "inputs and output",
+    reuse: Callable[..., Any] | None = None,
 ) -> Primitive:
     """Register a primitive and return it. See the module docstring."""
     if name in PRIMITIVES:
@@ -189,6 +204,7 @@ def defprim(
         raise ValueError(f"defprim({name!r}): reads={reads!r} is not a known choice")
     prim.reads_inputs = "inputs" in reads
     prim.reads_output = "output" in reads
+    prim.reuse = reuse
     if linear or complex_ok:
         prim.complex_prim = prim
     elif holomorphic:

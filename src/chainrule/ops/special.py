@@ -71,12 +71,21 @@ def _call_sigmoid(x: Any) -> Any:
     return _tensor.call(SIGMOID, x)
 
 
+def _sigmoid_reuse(g: Any, ans: Any, args: tuple, free: tuple, needed: list) -> Any:
+    if not (free[0] and free[1]):
+        return None  # sigmoid_backward needs one temporary either way
+    np.multiply(g, ans, out=g)  # g * s * (1 - s), in g's buffer, with ans's as scratch
+    np.subtract(1, ans, out=ans)
+    return [np.multiply(g, ans, out=g)]
+
+
 SIGMOID = defprim(
     "sigmoid",
     sigmoid_kernel,
     lambda g, ans, x: sigmoid_backward(g, ans),
     elementwise=True,
     reads="output",
+    reuse=_sigmoid_reuse,
 )
 RELU = defprim(
     "relu",

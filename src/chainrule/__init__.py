@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 # _tensor first: it pulls in the engine, the dispatch layer and the elementwise ops.
+from . import _tensor as _tensor_module
 from ._tensor import Tensor, tensor
 from .activations import (
     log_sigmoid,
@@ -55,6 +56,9 @@ del (
     shape,
     special,
 )
+
+# Temporaries' reference counts on this interpreter, once every rule is registered.
+_tensor_module.calibrate_elision()
 
 __version__ = "0.1.0"
 

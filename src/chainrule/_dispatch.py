@@ -101,7 +101,9 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
         prim = reg.UFUNC_RULES.get(ufunc)
     if prim is not None and method == "__call__" and not kwargs:
         if len(inputs) == 1:  # the one input is this Tensor
-            return _tensor.apply1(prim, inputs[0])
+            # "ufunc": NumPy's call path, on which temporaries were calibrated; not when
+            # called from _record (self is None), whose counts were not.
+            return _tensor.apply1(prim, inputs[0], "ufunc" if self is not None else "")
         if len(inputs) == 2 and _plain(inputs[0]) and _plain(inputs[1]):
             return _tensor.apply2(prim, inputs[0], inputs[1])
     for x in inputs:

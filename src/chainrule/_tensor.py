@@ -8,6 +8,7 @@ recorded operation, so they are kept short.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -398,17 +399,18 @@ class Tensor:
     __array_function__ = _dispatch.array_function
 
     # -------------------------------------------------------------- operators
+    # "op": the operators' call path, for which temporaries were calibrated (see _temporary).
     def __add__(self, other: Any) -> Tensor:
-        return apply2(ew.ADD, self, other)
+        return apply2(ew.ADD, self, other, "op")
 
     def __radd__(self, other: Any) -> Tensor:
-        return apply2(ew.ADD, other, self)
+        return apply2(ew.ADD, other, self, "op")
 
     def __sub__(self, other: Any) -> Tensor:
-        return apply2(ew.SUBTRACT, self, other)
+        return apply2(ew.SUBTRACT, self, other, "op")
 
     def __rsub__(self, other: Any) -> Tensor:
-        return apply2(ew.SUBTRACT, other, self)
+        return apply2(ew.SUBTRACT, other, self, "op")
 
     def __mul__(self, other: Any) -> Tensor:
         return apply2(ew.MULTIPLY, self, other)
@@ -447,10 +449,10 @@ class Tensor:
         return apply2(la.MATMUL, other, self)
 
     def __neg__(self) -> Tensor:
-        return apply1(ew.NEGATIVE, self)
+        return apply1(ew.NEGATIVE, self, "op")
 
     def __pos__(self) -> Tensor:
-        return apply1(ew.POSITIVE, self)
+        return apply1(ew.POSITIVE, self, "op")
 
     def __abs__(self) -> Tensor:
         return apply1(ew.ABSOLUTE, self)
@@ -734,12 +736,18 @@ class RemovableHandle:
 
 
 # ------------------------------------------------------------------- recording
-def apply1(prim: Any, x: Tensor) -> Tensor:
-    """Run a one-input primitive on Tensor ``x`` and record it if needed."""
+def apply1(prim: Any, x: Tensor, via: str = "") -> Tensor:
+    """Run a one-input primitive on Tensor ``x`` and record it if needed.
+
+    ``via`` names the call path when ``x`` may be a temporary (see _temporary).
+    """
     xd = x._data
     if type(xd) is _ndarray and not xd.ndim:
         xd = xd[()]  # numpy scalars: 0-d arithmetic here and in the rules is ~6x faster
-    out = prim.fun(xd)
+    if via and prim.elide and xd.size >= _ELIDE_FROM and _temporary(x, xd, via + "1"):
+        out = prim.elide(xd, out=xd)
+    else:
+        out = prim.fun(xd)
     result = _new(Tensor)  # Tensor._make, inlined: this is the hot path
     result._data = out if type(out) in _DATA_TYPES else _asarray(out)
     result.grad = result._tangent = None
@@ -768,8 +776,11 @@ def apply1(prim: Any, x: Tensor) -> Tensor:
     return result
 
 
-def apply2(prim: Any, x: Any, y: Any) -> Tensor:
-    """Run a two-input primitive where ``x`` or ``y`` is a Tensor; record it if needed."""
+def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
+    """Run a two-input primitive where ``x`` or ``y`` is a Tensor; record it if needed.
+
+    ``via`` names the call path when an input may be a temporary (see _temporary).
+    """
     if isinstance(x, Tensor):
         xd = x._data
         if type(xd) is _ndarray and not xd.ndim:
@@ -790,7 +801,13 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
         if yd is NotImplemented:
             return NotImplemented  # type: ignore[return-value]
         yr = False
-    out = prim.fun(xd, yd)
+    if via and prim.elide and (
+        (type(xd) is _ndarray and xd.size >= _ELIDE_FROM)
+        or (type(yd) is _ndarray and yd.size >= _ELIDE_FROM)
+    ):
+        out = _elided2(prim, x, xd, y, yd, via)
+    else:
+        out = prim.fun(xd, yd)
     result = _new(Tensor)
     result._data = out if type(out) in _DATA_TYPES else _asarray(out)
     result.grad = result._tangent = None
@@ -831,6 +848,106 @@ def apply2(prim: Any, x: Any, y: Any) -> Tensor:
 
 
 _make = Tensor._make
+
+# ------------------------------------------------------------ temporary elision
+# In `a * b + c`, the product is a temporary: once the sum is computed nobody can see
+# it. As NumPy does for its own temporaries, an operation whose rules do not read its
+# inputs may then write its result into the temporary's array, saving an allocation
+# (and its page faults) on large arrays. A Tensor is a temporary when the reference
+# count says only the expression being evaluated holds it and only it holds its
+# array. The counts depend on the call path and the interpreter: calibrate_elision()
+# measures them at import on known temporaries, checks that named tensors are told
+# apart (Python 3.14's borrowed references may not allow it), and otherwise leaves
+# elision off.
+_ELIDE_FROM = 1 << 15  # elements: 256 KiB of float64, NumPy's own threshold
+_TEMP_REFS: dict[str, tuple[int, int]] = {}  # call path -> counts of a temporary, its array
+_refs = getattr(sys, "getrefcount", lambda a: -2)
+_calibrating: list | None = None
+
+
+def _temporary(t: Tensor, data: Any, path: str) -> bool:
+    """Whether the result may be written into ``t``'s array ``data``."""
+    if _calibrating is not None:
+        _calibrating.append((_refs(t), _refs(data)))
+        return False
+    return (
+        t._node is not None  # a leaf is someone's variable
+        and _grad_state.plain  # forward and anomaly modes read the inputs after the op
+        and data.base is None
+        and data.flags.writeable
+        and data.dtype.kind in "fc"
+        and (_refs(t), _refs(data)) == _TEMP_REFS.get(path)
+    )
+
+
+def _fits(data: Any, other: Any) -> bool:
+    """Whether ``data``'s array can hold the result of a binary ufunc with ``other``."""
+    return (
+        type(data) is _ndarray
+        and data.size >= _ELIDE_FROM
+        and (
+            type(other) in (float, int)
+            or (
+                getattr(other, "dtype", None) == data.dtype
+                and np.broadcast_shapes(np.shape(other), data.shape) == data.shape
+            )
+        )
+    )
+
+
+def _elided2(prim: Any, x: Any, xd: Any, y: Any, yd: Any, via: str) -> Any:
+    """prim(xd, yd), into a temporary input's array when one can take the result."""
+    path = via + "2"
+    if type(x) is Tensor and _fits(xd, yd) and _temporary(x, xd, path):
+        return prim.elide(xd, yd, out=xd)
+    if type(y) is Tensor and _fits(yd, xd) and _temporary(y, yd, path):
+        return prim.elide(xd, yd, out=yd)
+    return prim.fun(xd, yd)
+
+
+def calibrate_elision() -> None:
+    """Measure the reference counts of temporaries on this interpreter (see above)."""
+    leaf = Tensor(np.ones(_ELIDE_FROM), requires_grad=True)
+    made: list[int] = []
+
+    def temporary() -> Tensor:
+        t = leaf * 2.0  # multiply keeps its inputs, not its output: a private array
+        made.append(id(t._data))
+        return t
+
+    named = temporary()
+    kept = named._data.copy()
+    checks = {  # call path -> (expressions on temporaries, the same on the named tensor)
+        "op2": ((lambda: temporary() + 1.0, lambda: 1.0 - temporary()), lambda: named + 1.0),
+        "op1": ((lambda: -temporary(),), lambda: -named),
+        "ufunc1": ((lambda: np.exp(temporary()),), lambda: np.exp(named)),
+    }
+    counts = {}
+    for path, (on_temporaries, on_named) in checks.items():
+        seen = [_observed(run) for run in on_temporaries]
+        if len(set(seen)) != 1 or len(seen[0]) != 1 or _observed(on_named) == seen[0]:
+            return  # no one count for temporaries, or named tensors look the same
+        counts[path] = seen[0][0]
+    _TEMP_REFS.update(counts)
+    # End to end: temporaries are written into, the named tensor never.
+    for on_temporaries, on_named in checks.values():
+        elided = all(id(run()._data) == made[-1] for run in on_temporaries)
+        result = on_named()
+        if not elided or result._data is named._data or not np.array_equal(named._data, kept):
+            _TEMP_REFS.clear()
+            return
+
+
+def _observed(run: Any) -> tuple:
+    """The counts _temporary sees while ``run()`` runs (it decides nothing meanwhile)."""
+    global _calibrating
+    _calibrating = []
+    try:
+        run()
+        return tuple(_calibrating)
+    finally:
+        _calibrating = None
+
 
 # What an operation's result is kept as, without conversion: arrays, and the numeric
 # numpy scalars that 0-d operations return.

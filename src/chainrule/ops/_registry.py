@@ -127,6 +127,7 @@ class Primitive:
     __slots__ = (
         "complex_prim",
         "elementwise",
+        "elide",
         "fun",
         "jvp",
         "linear",
@@ -158,6 +159,9 @@ class Primitive:
         self.reads_output = True
         # Optional: the VJPs computed into buffers the backward sweep no longer needs.
         self.reuse: Callable[..., Any] | None = None
+        # The ufunc, when the primitive is one whose rules do not read its inputs: then
+        # its result may be written into a temporary input's array (see _tensor.apply1).
+        self.elide: np.ufunc | None = None
         # The record used when the data is complex (itself, a derived one, or None).
         self.complex_prim: Primitive | None = None
 

@@ -36,6 +36,8 @@ def _ufunc(
     ``flags`` say how it treats complex data (see the registry's manual).
     """
     prim = defprim(prim_name, fun or ufunc, *vjps, elementwise=True, **flags)
+    if not prim.reads_inputs:
+        prim.elide = ufunc
     for u in (ufunc, *aliases):
         UFUNC_RULES[u] = prim
     return prim

@@ -90,7 +90,7 @@ def test_not_across_dtypes_or_into_a_smaller_array():
     np.testing.assert_allclose(y.numpy(), X0.astype(np.float32) * 2.0 + W, rtol=1e-6)
     z = x32 * 2.0 + 1.0  # stays float32 (NEP 50), into the product
     assert z.dtype == np.float32
-    x = cr.tensor(X0[:N // 4], requires_grad=True)
+    x = cr.tensor(X0[: N // 4], requires_grad=True)
     big = (x * 2.0).reshape(-1, 1) + W[:2]  # the result is bigger than the product
     assert big.shape == (N // 4, 2)
     np.testing.assert_array_equal(big.numpy(), (X0[: N // 4] * 2.0).reshape(-1, 1) + W[:2])

@@ -67,6 +67,7 @@ class Node:
 
 _next_seq = itertools.count(0, -1).__next__
 _NO_STOPS: frozenset = frozenset()
+_ndarray = np.ndarray
 
 
 def _released_error(node: Node) -> BackwardError:
@@ -312,10 +313,10 @@ def _sweep(
         # A custom Function: one backward() gives every input's gradient.
         joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents)) if vjps is None else None
         if (
-            prim.reuse is not None
-            and not (retain_graph or tensor_mode or anomaly)
-            and type(g) is np.ndarray
+            type(g) is _ndarray
+            and prim.reuse is not None
             and g.size >= _REUSE_FROM
+            and not (retain_graph or tensor_mode or anomaly)
         ):
             # Released now, so the sweep's variables are the only holders of what the
             # node saved; the rule may then compute into the buffers nobody else sees.

@@ -742,11 +742,13 @@ def apply1(prim: Any, x: Tensor, via: str = "") -> Tensor:
     ``via`` names the call path when ``x`` may be a temporary (see _temporary).
     """
     xd = x._data
-    if type(xd) is _ndarray and not xd.ndim:
-        xd = xd[()]  # numpy scalars: 0-d arithmetic here and in the rules is ~6x faster
-    if via and prim.elide and xd.size >= _ELIDE_FROM and _temporary(x, xd, via + "1"):
-        out = prim.elide(xd, out=xd)
-    else:
+    out = None
+    if type(xd) is _ndarray:
+        if not xd.ndim:
+            xd = xd[()]  # numpy scalars: 0-d arithmetic here and in the rules is ~6x faster
+        elif via and xd.size >= _ELIDE_FROM and prim.elide and _temporary(x, xd, via + "1"):
+            out = prim.elide(xd, out=xd)
+    if out is None:
         out = prim.fun(xd)
     result = _new(Tensor)  # Tensor._make, inlined: this is the hot path
     result._data = out if type(out) in _DATA_TYPES else _asarray(out)
@@ -781,10 +783,14 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
 
     ``via`` names the call path when an input may be a temporary (see _temporary).
     """
+    big = False  # an input large enough to be written into, if it is a temporary
     if isinstance(x, Tensor):
         xd = x._data
-        if type(xd) is _ndarray and not xd.ndim:
-            xd = xd[()]
+        if type(xd) is _ndarray:
+            if not xd.ndim:
+                xd = xd[()]
+            elif xd.size >= _ELIDE_FROM:
+                big = True
         xr = x.requires_grad
     else:
         xd = x if type(x) in _SCALARS else _operand(x)
@@ -793,21 +799,18 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
         xr = False
     if isinstance(y, Tensor):
         yd = y._data
-        if type(yd) is _ndarray and not yd.ndim:
-            yd = yd[()]
+        if type(yd) is _ndarray:
+            if not yd.ndim:
+                yd = yd[()]
+            elif yd.size >= _ELIDE_FROM:
+                big = True
         yr = y.requires_grad
     else:
         yd = y if type(y) in _SCALARS else _operand(y)
         if yd is NotImplemented:
             return NotImplemented  # type: ignore[return-value]
         yr = False
-    if via and prim.elide and (
-        (type(xd) is _ndarray and xd.size >= _ELIDE_FROM)
-        or (type(yd) is _ndarray and yd.size >= _ELIDE_FROM)
-    ):
-        out = _elided2(prim, x, xd, y, yd, via)
-    else:
-        out = prim.fun(xd, yd)
+    out = _elided2(prim, x, xd, y, yd, via) if big and via and prim.elide else prim.fun(xd, yd)
     result = _new(Tensor)
     result._data = out if type(out) in _DATA_TYPES else _asarray(out)
     result.grad = result._tangent = None

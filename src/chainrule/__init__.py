@@ -11,7 +11,7 @@ array([ 5.437, 22.167, 80.342])
 from __future__ import annotations
 
 # _tensor first: it pulls in the engine, the dispatch layer and the elementwise ops.
-from . import _tensor as _tensor_module
+from . import _tensor as _tensor_module  # isort: skip
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._tensor import Tensor, tensor
 from .activations import (

@@ -920,7 +920,7 @@ def calibrate_elision() -> None:
 
     named = temporary()
     kept = named._data.copy()
-    checks = {  # call path -> (expressions on temporaries, the same on the named tensor)
+    checks: dict[str, Any] = {  # call path -> (expressions on temporaries, on the named one)
         "op2": ((lambda: temporary() + 1.0, lambda: 1.0 - temporary()), lambda: named + 1.0),
         "op1": ((lambda: -temporary(),), lambda: -named),
         "ufunc1": ((lambda: np.exp(temporary()),), lambda: np.exp(named)),

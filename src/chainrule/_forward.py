@@ -25,9 +25,14 @@ __all__ = ["attach_tangent", "primitive_tangent"]
 
 
 def primitive_tangent(
-    prim: Any, tangents: list, ans: Any, primals: tuple, kwargs: dict | None
+    prim: Any, tangents: list, ans: Any, primals: tuple, kwargs: dict | None, args: tuple
 ) -> Any:
-    """The output tangent of ``prim`` given one tangent (or None) per positional argument."""
+    """The output tangent of ``prim`` given one tangent (or None) per positional argument.
+
+    ``args`` are the arguments as given (Tensors or not): a linear primitive sees zeros
+    for data (Tensors, float arrays) without a tangent, and options (indices, shapes,
+    axes) as they are.
+    """
     kw = kwargs or {}
     if prim.jvp is not None:
         return prim.jvp(tangents, ans, *primals, **kw)
@@ -42,11 +47,9 @@ def primitive_tangent(
             total = np.broadcast_to(total, ans.shape)
         return total
     if prim.linear:
-        # Data without a tangent (Tensors, float arrays) has tangent zero; other
-        # arguments (indices, shapes, axes) are options and pass through.
         filled = [
-            t if t is not None else (np.zeros(np.shape(p), np.result_type(p)) if is_data(p) else p)
-            for t, p in zip(tangents, primals, strict=True)
+            t if t is not None else (np.zeros(np.shape(p), np.result_type(p)) if is_data(a) else p)
+            for t, p, a in zip(tangents, primals, args, strict=True)
         ]
         return _tensor.call(prim, *filled, **kw)
     raise TypeError(f"chainrule has no forward-mode (JVP) rule for '{prim.name}'")
@@ -82,10 +85,10 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
     state.refresh()
     try:
         if state.quiet:  # inside a backward sweep: warnings are silenced already
-            tangent = primitive_tangent(prim, tangents, ans, primals, kwargs)
+            tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, args)
         else:
             with np.errstate(all="ignore"):  # no warnings of our own
-                tangent = primitive_tangent(prim, tangents, ans, primals, kwargs)
+                tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, args)
     finally:
         state.forward, state.extra = forward, extra
         state.refresh()

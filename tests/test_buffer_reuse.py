@@ -116,3 +116,38 @@ def test_reuse_leaves_hooked_and_retained_gradients_alone():
 
 def test_the_ownership_self_test_passed_on_this_interpreter():
     assert _engine._reuse
+
+
+def test_threads_get_the_sequential_gradients():
+    # Elision and reuse read reference counts; each thread's arrays stay its own, and a
+    # tensor both threads read is never written into.
+    import threading
+
+    f = CASES["the W4 benchmark"][0]
+    shared = np.exp(cr.tensor(X0) * 0.5)  # read by both threads, held by this test
+
+    def grads():
+        x = cr.tensor(X0, requires_grad=True)
+        (f(x) + np.sum(np.tanh(x * shared) + shared)).backward()
+        return x.grad
+
+    expected = grads()
+    before = shared.numpy().copy()
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(5):
+                results.append(grads())
+        except BaseException as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 10
+    for r in results:
+        np.testing.assert_array_equal(r, expected)
+    np.testing.assert_array_equal(shared.numpy(), before)

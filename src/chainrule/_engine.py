@@ -349,7 +349,10 @@ def _sweep(
                 check_backward(node, i, g, gi, saved)
             data = saved[i]
             kind = type(gi)
-            if kind is not type(data) or kind not in _SCALAR_TYPES:
+            if kind is _ndarray:  # the usual case first: an array of the input's shape
+                if gi.shape != data.shape or gi.dtype is not data.dtype:
+                    gi = _conform(gi, data, prim.name, i)
+            elif kind is not type(data) or kind not in _SCALAR_TYPES:
                 gi = _conform(gi, data, prim.name, i)
             if is_node:
                 old = pop_grad(ref, None)  # out of the table: then only `old` holds it

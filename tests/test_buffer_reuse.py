@@ -49,6 +49,12 @@ CASES = {
 }
 
 
+def test_every_reuse_rule_has_a_case():
+    with_rules = {p.name for p in reg.PRIMITIVES.values() if p.reuse is not None}
+    covered = set().union(*(reusers for _, reusers, _ in CASES.values()))
+    assert with_rules <= covered, f"add a case for {sorted(with_rules - covered)}"
+
+
 def _grad(f, x0, retain):
     x = cr.tensor(x0, requires_grad=True)
     f(x).backward(retain_graph=retain)

@@ -49,8 +49,9 @@ needs: ``reuse(g, ans, args, free, needed)``, where ``free`` flags which of
 ``(g, ans, *args)`` only the sweep holds (each of ``g``'s shape and dtype), and
 ``needed[i]`` says whether input ``i`` wants a gradient. It returns one gradient
 per input (None where not needed), or None to fall back to the VJPs. The engine
-calls it only on a node it is releasing, in plain (not create_graph) mode; the
-generic registry test runs every primitive through both paths.
+calls it only on a node it is releasing, in plain (not create_graph) mode.
+``tests/test_buffer_reuse.py`` checks each reuse rule against the VJPs, and a
+meta-test there fails when a primitive's rule has no case.
 
 Shortcuts
 ---------

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers import check_forward_against_reverse, check_grads, check_second_order
 from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
+from chainrule import _engine, _tensor
 
 # Ops that keep values moderate, so float64 central differences stay accurate.
 UNARY = [
@@ -138,3 +140,37 @@ def test_logsumexp_bounds(xs):
     x = np.array(xs)
     lse = cr.logsumexp(x)
     assert x.max() <= lse <= x.max() + np.log(len(xs)) + 1e-9 * abs(x.max())
+
+
+# Shapes big enough for temporary elision and buffer reuse (tests/test_elision.py,
+# tests/test_buffer_reuse.py), which only act on arrays of 32,768 elements or more.
+BIG_SHAPES = [
+    ((40_000,), (40_000,)),
+    ((200, 200), (200,)),
+    ((200, 1), (1, 200)),
+    ((40_000,), (1,)),
+]
+
+
+@given(programs(), st.sampled_from(BIG_SHAPES))
+def test_elision_and_buffer_reuse_change_no_value_and_no_gradient(prog, shapes):
+    _, steps, seed = prog
+    rng = np.random.default_rng(seed)
+    a0, b0 = (rng.uniform(-1.5, 1.5, s) for s in shapes)
+    f = run(steps)
+
+    def values_and_grads():
+        a, b = cr.tensor(a0, requires_grad=True), cr.tensor(b0, requires_grad=True)
+        out = f(a, b)
+        value = out.numpy().copy()
+        np.sum(out * 0.75).backward()
+        return value, a.grad, b.grad
+
+    fast = values_and_grads()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_tensor, "_TEMP_REFS", {})  # no elision
+        m.setattr(_engine, "_reuse", False)  # no reuse
+        plain = values_and_grads()
+    for got, expected in zip(fast, plain, strict=True):
+        # sigmoid's reuse rule multiplies its three factors in another order (one ulp)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)

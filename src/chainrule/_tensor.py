@@ -32,6 +32,7 @@ _Node = _engine.Node
 _rules = reg.FUNCTION_RULES
 _new = object.__new__
 _F64 = np.dtype(np.float64)
+_FLOAT64 = np.float64  # the scalar type of 0-d float64 results
 
 
 def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
@@ -73,7 +74,8 @@ class Tensor:
     array([ 5.4366, 22.1672])
     """
 
-    # _hooks: gradient hooks of a leaf, set only when one is registered (read with getattr).
+    # _hooks: gradient hooks of a leaf; None from cr.tensor, unset on tensors made by
+    # operations (read with getattr, which is slower on a miss: leaves are the ones read).
     __slots__ = (
         "__weakref__",
         # The np.ndarray itself (.data hands out a view that reports writes), or, for a 0-d
@@ -101,6 +103,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._node: Any = None
         self._tangent: Any = None  # forward mode: the tangent while a jvp runs
+        self._hooks: list | None = None
 
     def _array(self) -> np.ndarray:
         """The data as an ``np.ndarray``, made from a numpy scalar the first time it is needed."""
@@ -306,7 +309,7 @@ class Tensor:
             hooks = self._node.hooks
         else:
             if getattr(self, "_hooks", None) is None:
-                self._hooks: list = []
+                self._hooks = []
             hooks = self._hooks
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
@@ -817,8 +820,7 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
     result._version = 0
     plain = _grad_state.plain
     if (xr or yr) and (plain or _grad_state.enabled):
-        dtype = result._data.dtype
-        if dtype is not _F64 and dtype.kind == "c":
+        if type(out) is not _FLOAT64 and result._data.dtype.kind == "c":
             prim = _complex_record(prim)
         # Each input's node (or the leaf itself) and its write count: see _entry.
         if xr:

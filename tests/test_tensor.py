@@ -476,3 +476,27 @@ def test_small_integer_powers_match_numpy():
     np.testing.assert_array_equal((cr.tensor(np.arange(5)) ** 3)._data, np.arange(5) ** 3)
     (t**3).sum().backward()
     np.testing.assert_allclose(t.grad, 3 * x**2, rtol=1e-15)
+
+
+def test_zero_d_results_behave_as_arrays_wherever_seen():
+    # 0-d results are held as numpy scalars internally; users still see arrays, and
+    # writes through .data are counted.
+    x = cr.tensor(3.0, requires_grad=True)
+    for dtype in (np.float64, np.float32, np.complex128):
+        y = cr.tensor(2.0, dtype=dtype) * 1.5 + x.detach().astype(dtype)
+        assert y.dtype == dtype and y.shape == () and type(y.numpy()) is not np.float64
+        assert isinstance(y.data, np.ndarray) and isinstance(y.detach().numpy(), np.ndarray)
+        assert isinstance(np.asarray(y.detach()), np.ndarray)
+    h = x * 2.0
+    y = h * h
+    h.data[...] = 10.0  # a write into a 0-d result, through its (now array) data
+    assert float(h) == 10.0
+    with pytest.raises(cr.BackwardError, match="modified in place"):
+        y.backward()
+    z = x * 2.0
+    np.add(z, 1.0, out=z)  # out= into a 0-d result, recorded
+    z.backward()
+    assert x.grad == 2.0
+    assert cr.grad(lambda t: t * t)(3.0).shape == () and isinstance(
+        cr.grad(np.sin)(0.5), np.ndarray
+    )

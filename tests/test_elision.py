@@ -104,3 +104,14 @@ def test_not_in_forward_or_anomaly_mode():
     with cr.detect_anomaly():
         np.sum(f(x)).backward()
     np.testing.assert_allclose(x.grad, 2.0 * np.exp(2.0 * X0), rtol=1e-14)
+
+
+def test_float32_stays_float32_through_elision_and_reuse():
+    x = cr.tensor(X0.astype(np.float32), requires_grad=True)
+    y = np.sum(cr.sigmoid(x) * np.tanh(x) + np.exp(-x * x) + (x * 2.0 + 1.0))
+    assert y.dtype == np.float32
+    y.backward()
+    assert x.grad.dtype == np.float32
+    s, t = 1 / (1 + np.exp(-X0)), np.tanh(X0)
+    expected = s * (1 - s) * t + s * (1 - t * t) - 2 * X0 * np.exp(-X0 * X0) + 2.0
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-5, atol=1e-6)

@@ -80,9 +80,7 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
         primals = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         ans = result._data
     # Tangent rules run with forward propagation paused (no tangents of tangents).
-    forward, extra = state.forward, state.extra
-    state.forward, state.extra = 0, state.anomaly
-    state.refresh()
+    forward = _mode.set_forward(0)
     try:
         if state.quiet:  # inside a backward sweep: warnings are silenced already
             tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, args)
@@ -90,8 +88,7 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
             with np.errstate(all="ignore"):  # no warnings of our own
                 tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, args)
     finally:
-        state.forward, state.extra = forward, extra
-        state.refresh()
+        _mode.set_forward(forward)
     if tangent is None:
         return
     if tangent.dtype != dtype and dtype.kind in "fc":

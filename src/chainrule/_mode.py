@@ -27,10 +27,10 @@ class _GradState(threading.local):
         self.tangent_graphs = True
         # Anomaly mode (detect_anomaly) depth.
         self.anomaly = 0
-        # forward + anomaly: one number covers any extra work per operation.
+        # Derived by refresh(), which whoever changes enabled, forward or anomaly calls:
+        # extra (forward + anomaly) covers any extra work per operation, and plain
+        # (enabled and no extra) is the one flag the hot path reads for the common case.
         self.extra = 0
-        # enabled and not extra: the one flag the hot path reads for the common case.
-        # Whoever changes enabled or extra calls refresh().
         self.plain = True
         # True while a backward sweep runs (NumPy warnings are already silenced there).
         self.quiet = False
@@ -38,6 +38,7 @@ class _GradState(threading.local):
         self.transforms = 0
 
     def refresh(self) -> None:
+        self.extra = self.forward + self.anomaly
         self.plain = self.enabled and not self.extra
 
 
@@ -130,12 +131,18 @@ class forward_mode(contextlib.ContextDecorator):
         self.on = on
 
     def __enter__(self) -> None:
-        state.saved_forward.append(state.forward)
-        state.forward = state.forward + 1 if self.on else 0
-        state.extra = state.forward + state.anomaly
-        state.refresh()
+        state.saved_forward.append(set_forward(state.forward + 1 if self.on else 0))
 
     def __exit__(self, *exc: object) -> None:
-        state.forward = state.saved_forward.pop()
-        state.extra = state.forward + state.anomaly
-        state.refresh()
+        set_forward(state.saved_forward.pop())
+
+
+def set_forward(depth: int) -> int:
+    """Set this thread's forward-mode depth (0: off) and return the previous one.
+
+    The cheap form of ``forward_mode`` for the per-operation tangent code.
+    """
+    previous = state.forward
+    state.forward = depth
+    state.refresh()
+    return previous

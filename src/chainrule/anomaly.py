@@ -48,13 +48,11 @@ class detect_anomaly(contextlib.ContextDecorator):
     def __enter__(self) -> None:
         state = _mode.state
         state.anomaly += 1
-        state.extra = state.forward + state.anomaly
         state.refresh()
 
     def __exit__(self, *exc: object) -> None:
         state = _mode.state
         state.anomaly -= 1
-        state.extra = state.forward + state.anomaly
         state.refresh()
 
 

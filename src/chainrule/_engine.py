@@ -119,16 +119,18 @@ def run_hooks(hooks: list, g: Any) -> Any:
 # ------------------------------------------------------------------ buffer reuse
 # The sweep may write into an array that only it holds: a gradient a rule just made,
 # or a saved value of a node being released that no Tensor, node or view refers to.
-# "Only it holds" is read from the reference count. _SOLE_REFS is the count _refs sees
+# "Only it holds" is read from the reference count. _SOLE_REFS is the count `refs` sees
 # for an array held by one variable; each function between the holder and _own adds
 # one (its argument), which the callers pass as ``holders``. A self-test at import
 # checks this arithmetic on the running interpreter and turns reuse off if it fails.
-_refs = getattr(sys, "getrefcount", lambda a: -1)  # -1: no counts (PyPy); no reuse
+# The reference count (the engine's buffer reuse and _tensor's temporary elision read
+# it); -1 where the interpreter keeps none (PyPy), which turns both off.
+refs = getattr(sys, "getrefcount", lambda a: -1)
 
 
 def _probe_sole_refs() -> int:
     a = np.empty(1)
-    return _refs(a)
+    return refs(a)
 
 
 _SOLE_REFS = _probe_sole_refs()
@@ -143,7 +145,7 @@ def _own(a: Any, holders: int) -> bool:
         and type(a) is np.ndarray
         and a.base is None
         and a.flags.writeable
-        and _refs(a) == _SOLE_REFS + holders
+        and refs(a) == _SOLE_REFS + holders
     )
 
 

@@ -8,7 +8,6 @@ recorded operation, so they are kept short.
 
 from __future__ import annotations
 
-import sys
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -792,7 +791,7 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
         if type(xd) is _ndarray:
             if not xd.ndim:
                 xd = xd[()]
-            elif xd.size >= _ELIDE_FROM:
+            elif via and xd.size >= _ELIDE_FROM:
                 big = True
         xr = x.requires_grad
     else:
@@ -805,7 +804,7 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
         if type(yd) is _ndarray:
             if not yd.ndim:
                 yd = yd[()]
-            elif yd.size >= _ELIDE_FROM:
+            elif via and yd.size >= _ELIDE_FROM:
                 big = True
         yr = y.requires_grad
     else:
@@ -813,7 +812,7 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
         if yd is NotImplemented:
             return NotImplemented  # type: ignore[return-value]
         yr = False
-    out = _elided2(prim, x, xd, y, yd, via) if big and via and prim.elide else prim.fun(xd, yd)
+    out = _elided2(prim, x, xd, y, yd, via) if big and prim.elide else prim.fun(xd, yd)
     result = _new(Tensor)
     result._data = out if type(out) in _DATA_TYPES else _asarray(out)
     result.grad = result._tangent = None
@@ -866,7 +865,7 @@ _make = Tensor._make
 # elision off.
 _ELIDE_FROM = 1 << 15  # elements: 256 KiB of float64, NumPy's own threshold
 _TEMP_REFS: dict[str, tuple[int, int]] = {}  # call path -> counts of a temporary, its array
-_refs = getattr(sys, "getrefcount", lambda a: -2)
+_refs = _engine.refs
 _calibrating: list | None = None
 
 

@@ -136,3 +136,8 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     if isinstance(x, Tensor):
         return apply(sp.LOGSUMEXP, (x,), {"axis": axis, "keepdims": bool(keepdims)})
     return sp.logsumexp_kernel(_float_array(x, "cr.logsumexp"), axis=axis, keepdims=keepdims)
+
+
+# The stable kernels, for tools that list or check them all (docs/gen_coverage.py,
+# tests/test_activations.py): a kernel added here is checked and documented at once.
+KERNELS = (sigmoid, relu, tanh, softplus, log_sigmoid, softmax, log_softmax, logsumexp)

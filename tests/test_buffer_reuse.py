@@ -7,6 +7,8 @@ reuse on large arrays, and must never write into an array that anyone else can s
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,10 @@ import chainrule as cr
 from chainrule import _engine
 from chainrule.ops import _registry as reg
 
+# Reuse turns itself off where its reference-count self-test fails; on CPython before
+# 3.14 it must be on.
+REUSES = _engine._reuse
+MUST_REUSE = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 N = 2 * _engine._REUSE_FROM  # big enough for the sweep to try reusing
 RNG = np.random.default_rng(7)
 X0 = RNG.standard_normal(N)
@@ -79,10 +85,10 @@ def test_reuse_gives_the_plain_gradients_and_happens(name, monkeypatch):
     plain = _grad(f, x0, retain=True)
     assert not reused  # a retained graph keeps its buffers
     fast = _grad(f, x0, retain=False)
-    assert expected_reusers <= reused
+    assert expected_reusers <= reused or not REUSES
     reused.clear()
     np.testing.assert_array_equal(cr.grad(f)(x0), fast)  # grad frees its graph too
-    assert expected_reusers <= reused
+    assert expected_reusers <= reused or not REUSES
     # The same formulas; sigmoid's associates its three factors differently (one ulp,
     # which the sums of the W4 case can turn into a larger relative difference near 0).
     np.testing.assert_allclose(fast, plain, rtol=1e-15, atol=1e-16)
@@ -121,6 +127,8 @@ def test_reuse_leaves_hooked_and_retained_gradients_alone():
 
 
 def test_the_ownership_self_test_passed_on_this_interpreter():
+    if not MUST_REUSE and not REUSES:
+        pytest.skip("buffer reuse is off on this interpreter (its self-test says so)")
     assert _engine._reuse
 
 

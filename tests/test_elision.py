@@ -6,6 +6,8 @@ else holds) may be written into; a tensor anyone can still see never is.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -28,7 +30,15 @@ UNARY_AND_BINARY = {
 }
 
 
+# Elision turns itself off where reference counts cannot tell a variable from a
+# temporary (Python 3.14's borrowed references may not); before 3.14 it must be on.
+ELIDES = bool(_tensor._TEMP_REFS)
+MUST_ELIDE = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+
+
 def test_calibration_found_the_counts_on_this_interpreter():
+    if not MUST_ELIDE and not ELIDES:
+        pytest.skip("elision is off on this interpreter (its calibration says so)")
     assert set(_tensor._TEMP_REFS) == {"op2", "op1", "ufunc1"}
 
 
@@ -44,7 +54,7 @@ def test_a_temporary_is_written_into_and_the_gradient_is_unchanged(name):
         return t
 
     y = op(temporary)
-    assert id(y._data) == made[-1]
+    assert id(y._data) == made[-1] or not ELIDES
     np.testing.assert_array_equal(y.numpy(), np_op(X0 * 2.0))
     np.sum(y * W).backward()
     elided_grad = x.grad

@@ -38,8 +38,10 @@ default, always safe), ``"inputs"``, ``"output"``, or ``"shapes"`` (only
 shapes and dtypes). What is not read is not kept alive by the tape: a large
 unread input is saved as a zero-byte stand-in with its shape and dtype, and an
 unread output is not saved, so the intermediates of a long computation are
-freed as soon as nothing needs them. The generic registry test (reverse,
-forward and second order for every row) catches a wrong declaration.
+freed as soon as nothing needs them. An elementwise ufunc whose rules read no
+input may also write its result into a temporary input's array (``elide``, set
+by ``elementwise._ufunc``; see ``_tensor._temporary``). The generic registry test
+(reverse, forward and second order for every row) catches a wrong declaration.
 
 Reusing buffers
 ---------------

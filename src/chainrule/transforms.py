@@ -375,7 +375,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         if isinstance(o, Tensor):
             t = o._tangent if o._tangent is not None else np.zeros(o.shape, o.dtype)
             values.append(_result(o, nested))
-            tans.append(t if nested or not isinstance(t, Tensor) else t._data)
+            tans.append(t if nested else _owned(t._data if isinstance(t, Tensor) else t))
         else:
             values.append(o)
             tans.append(np.zeros(np.shape(o)))
@@ -499,7 +499,7 @@ def _forward_over_reverse(
             if isinstance(g, Tensor) and g._tangent is not None
             else np.zeros(x.shape, x.dtype)
         )
-        result.append(t if nested or not isinstance(t, Tensor) else t._data)
+        result.append(t if nested else _owned(t._data if isinstance(t, Tensor) else t))
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import pickle
 import threading
 import weakref
 
@@ -503,3 +504,44 @@ def test_zero_d_results_behave_as_arrays_wherever_seen():
     assert cr.grad(lambda t: t * t)(3.0).shape == () and isinstance(
         cr.grad(np.sin)(0.5), np.ndarray
     )
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: 3.0, lambda: np.float64(3.0), lambda: np.array(3.0)], ids=str
+)
+def test_zero_d_leaves_behave_the_same_however_made(make):
+    # cr.tensor(3.0) holds a numpy scalar, as 0-d results are; nothing a user sees differs.
+    x = cr.tensor(make(), requires_grad=True)
+    assert (x.shape, x.dtype, float(x), repr(x)) == (
+        (),
+        np.float64,
+        3.0,
+        "tensor(3., requires_grad=True)",
+    )
+    assert type(x.numpy()) is not np.float64 and isinstance(x.data, np.ndarray)
+    (x * x).backward()
+    assert type(x.grad) is np.ndarray and x.grad == 6.0
+    x = cr.tensor(make(), requires_grad=True)
+    y = np.sin(x)
+    x.data[...] = 1.0  # counted: sin saved the old value
+    with pytest.raises(cr.BackwardError, match="modified in place"):
+        y.backward()
+    t = cr.tensor(make())
+    t += 1
+    view = t.data
+    view[...] = 7.0
+    assert float(t) == 7.0 and float(pickle.loads(pickle.dumps(t))) == 7.0
+
+
+def test_transforms_return_arrays_for_zero_d_inputs():
+    f = lambda a: np.sin(a) * a
+    for result in (
+        cr.jvp(f, (3.0,), (1.0,)),
+        cr.hvp(f, (3.0,), (1.0,)),
+        cr.hvp(lambda a, b: a * b * b, (3.0, 2.0), (1.0, 1.0)),
+        cr.vjp(f, 3.0)[1](1.0),
+        cr.grad(f)(3.0),
+        cr.hessian(f)(3.0),
+    ):
+        for r in result if isinstance(result, tuple) else (result,):
+            assert type(r) is np.ndarray and r.shape == ()

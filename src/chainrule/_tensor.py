@@ -32,6 +32,7 @@ _rules = reg.FUNCTION_RULES
 _new = object.__new__
 _F64 = np.dtype(np.float64)
 _FLOAT64 = np.float64  # the scalar type of 0-d float64 results
+_FLOATS = frozenset({float, np.float64})
 
 
 def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
@@ -93,9 +94,14 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        arr = _as_data(data, dtype, "cr.tensor")
-        if requires_grad:
-            _check_grad_dtype(arr.dtype, "cr.tensor(requires_grad=True)")
+        if type(data) in _FLOATS and dtype is None:
+            # A number: held as a numpy scalar, as 0-d results are (immutable, so this is
+            # the copy), which also saves the array round trip in every operation on it.
+            arr: Any = _FLOAT64(data)
+        else:
+            arr = _as_data(data, dtype, "cr.tensor")
+            if requires_grad:
+                _check_grad_dtype(arr.dtype, "cr.tensor(requires_grad=True)")
         self._data = arr
         self._version = 0
         self.grad: Any = None

@@ -247,12 +247,12 @@ def run_backward(
     elif node in stops:
         captured[node] = head
     else:
-        previous, quiet = state.enabled, state.quiet
+        enabled, quiet, plain = state.enabled, state.quiet, state.plain
         # The rules record themselves only under create_graph. nan/inf propagate as in
         # NumPy; the rules add no warnings of their own (cr.detect_anomaly is the tool to
         # find where they come from).
         state.enabled, state.quiet = create_graph, True
-        state.refresh()
+        state.plain = create_graph and not state.extra  # refresh(), less what cannot change
         try:
             if quiet:  # a sweep further up this thread's stack has silenced NumPy already
                 _sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
@@ -260,8 +260,7 @@ def run_backward(
                 with np.errstate(all="ignore"):
                     _sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
         finally:
-            state.enabled, state.quiet = previous, quiet
-            state.refresh()
+            state.enabled, state.quiet, state.plain = enabled, quiet, plain
     if inputs is not None:
         return [
             captured.get(t._node) if t._node is not None else leaf_grads.get(id(t), (None, None))[1]

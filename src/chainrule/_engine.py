@@ -302,9 +302,13 @@ def _sweep(
         if stops and node in stops:
             captured[node] = g
             continue
-        prim, args, kwargs, parents, ans = node.prim, node.args, node.kwargs, node.parents, node.out
-        if args is None or parents is None:
+        parents = node.parents
+        if parents is None:  # released with the rest of what the node saved
             raise _released_error(node)
+        prim = node.prim
+        args: tuple = node.args  # type: ignore[assignment]  # None only with parents
+        kwargs = node.kwargs
+        ans = node.out
         if node.writes and ans is not None:  # the output its rules read was overwritten
             raise output_modified_error(node)
         saved = args  # the forward's values (or zero-byte stand-ins): shapes and dtypes
@@ -353,7 +357,7 @@ def _sweep(
             if kind is _ndarray:  # the usual case first: an array of the input's shape
                 if gi.shape != data.shape or gi.dtype is not data.dtype:
                     gi = _conform(gi, data, prim.name, i)
-            elif kind is not type(data) or kind not in _SCALAR_TYPES:
+            elif kind is not type(data):  # else a numpy scalar of the input's own type
                 gi = _conform(gi, data, prim.name, i)
             if is_node:
                 old = pop_grad(ref, None)  # out of the table: then only `old` holds it
@@ -372,13 +376,6 @@ def _sweep(
                     entry[1] = _accumulate(old, gi)
         if not retain_graph:  # release, inline: drop what was saved, keep the name
             node.args = node.kwargs = node.parents = node.out = None
-
-
-# A gradient that is a numpy scalar of its input's own type already has the input's
-# shape () and dtype: 0-d tensors compute on these, and skip _conform.
-_SCALAR_TYPES = frozenset(
-    {np.float64, np.float32, np.float16, np.longdouble, np.complex128, np.complex64}
-)
 
 
 def _conform(gi: Any, data: Any, prim_name: str, index: int) -> Any:

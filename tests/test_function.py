@@ -47,6 +47,31 @@ def test_forward_and_backward_see_plain_arrays():
 
     Probe()(cr.tensor([1.0], requires_grad=True)).backward()
     assert seen == [np.ndarray, np.ndarray]
+    # 0-d data and gradients travel as numpy scalars inside chainrule; never in here.
+    seen.clear()
+    x = cr.tensor(1.0, requires_grad=True)
+    Probe()(x).backward()
+    (Probe()(x * 3.0) * 2.0).backward()
+    assert seen == [np.ndarray] * 4
+
+
+def test_every_output_gradient_of_a_zero_d_function_is_an_array():
+    seen = []
+
+    class Two(cr.Function):
+        def forward(self, x):
+            return x * 1.0, x * 2.0
+
+        def backward(self, d1, d2):
+            seen.extend([type(d1), type(d2)])
+            return d1 + 2 * d2
+
+    x = cr.tensor(1.0, requires_grad=True)
+    u, v = Two()(x)
+    (u + v).backward()
+    u, v = Two()(x)
+    (u * 5.0).backward()
+    assert seen == [np.ndarray] * 4 and x.grad == 3.0 + 5.0
 
 
 def test_multiple_inputs_and_outputs():

@@ -130,6 +130,14 @@ def test_scalar_leaf_gradient_is_an_ndarray():
     x = cr.tensor(2.0, requires_grad=True)
     (x * x).backward()
     assert isinstance(x.grad, np.ndarray) and x.grad.shape == ()
+    (x * x).backward()  # accumulated: NumPy's 0-d + 0-d would be a scalar
+    assert type(x.grad) is np.ndarray and x.grad == 8.0
+    h = x * 3.0
+    h.retain_grad()
+    y = h * h
+    y.backward(retain_graph=True)
+    y.backward()
+    assert type(h.grad) is np.ndarray and h.grad == 24.0
 
 
 def test_leaf_gradients_are_private_writable_arrays():

@@ -30,7 +30,7 @@ import numpy as np
 from . import _mode, _tensor  # _tensor is partly loaded when this is imported: use at call time
 from .errors import BackwardError
 
-__all__ = ["Node", "run_backward"]
+__all__ = ["Node", "add_grads", "run_backward"]
 
 
 class Node:
@@ -219,6 +219,12 @@ def _private_leaf_grad(g: Any, seen: set[int]) -> np.ndarray:
     return g
 
 
+def add_grads(total: Any, g: Any) -> Any:
+    """A leaf's .grad plus a new gradient: still an array when 0-d (NumPy gives a scalar)."""
+    total = total + g
+    return np.asarray(total) if isinstance(total, np.generic) else total
+
+
 def run_backward(
     root: Any,
     head: Any,
@@ -274,7 +280,7 @@ def run_backward(
             if tensor_mode and isinstance(g, _tensor.Tensor):
                 g = g._data
             g = _private_leaf_grad(g, seen)
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        leaf.grad = g if leaf.grad is None else add_grads(leaf.grad, g)
     return None
 
 

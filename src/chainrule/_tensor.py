@@ -340,7 +340,7 @@ class Tensor:
             t = target()
             if t is not None:
                 kept = g if isinstance(g, Tensor) else np.array(g)
-                t.grad = kept if t.grad is None else t.grad + kept
+                t.grad = kept if t.grad is None else _engine.add_grads(t.grad, kept)
 
         self.register_hook(keep)
 

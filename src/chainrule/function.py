@@ -151,13 +151,14 @@ class _FunctionRecord:
             with _live_saved(ctx, name, live_inputs, (ans,)):
                 grads = _call_backward(ctx, name, (g,))
             return self._checked(grads, parents, args, keep_tensors=True)
+        # backward sees np.ndarrays, also where 0-d gradients travel as numpy scalars.
         if isinstance(g, _SlotGrads):
             upstream = tuple(
-                np.zeros(shape, dtype) if gk is None else gk
+                np.zeros(shape, dtype) if gk is None else np.asarray(gk)
                 for gk, (shape, dtype) in zip(g.slots, self.outs, strict=True)
             )
         else:
-            upstream = (g,)
+            upstream = (np.asarray(g),)
         return self._checked(ctx.backward(*upstream), parents, args, keep_tensors=False)
 
     def _checked(self, grads: Any, parents: tuple, args: Any, keep_tensors: bool) -> list:

@@ -553,3 +553,13 @@ def test_transforms_return_arrays_for_zero_d_inputs():
     ):
         for r in result if isinstance(result, tuple) else (result,):
             assert type(r) is np.ndarray and r.shape == ()
+
+
+def test_hooks_see_arrays_for_zero_d_gradients():
+    seen = []
+    x = cr.tensor(2.0, requires_grad=True)
+    h = x * 3.0
+    x.register_hook(lambda g: seen.append(type(g)))
+    h.register_hook(lambda g: seen.append(type(g)) or g * 2)
+    (h * h).backward()
+    assert seen == [np.ndarray, np.ndarray] and x.grad == 2 * 2 * 6.0 * 3.0

@@ -104,6 +104,8 @@ def output_modified_error(node: Node) -> BackwardError:
 
 def run_hooks(hooks: list, g: Any) -> Any:
     """Each hook sees the gradient and may return a replacement (None keeps it)."""
+    if isinstance(g, np.generic):  # a 0-d gradient, held as a numpy scalar: hooks see arrays
+        g = np.asarray(g)
     for hook in list(hooks):
         replaced = hook(g)
         if replaced is not None:

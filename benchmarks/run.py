@@ -164,7 +164,7 @@ def main() -> int:
         diff = (ours_t - numpy_t) * 1e3
         lines.append(
             f"| W6 | python -c 'import chainrule' | <= import numpy + 30 ms | "
-            f"{ours_t * 1e3:.0f} ms | numpy {numpy_t * 1e3:.0f} ms | +{diff:.0f} ms | "
+            f"{ours_t * 1e3:.0f} ms | numpy {numpy_t * 1e3:.0f} ms | {diff:+.0f} ms | "
             f"{'yes' if diff <= 30 else 'NO'} |"
         )
         print(lines[-1], flush=True)

@@ -110,6 +110,12 @@ ERRORS = [
     ),
     ("matmul mismatch", lambda: X @ np.ones(3), ValueError, r"matmul.*mismatch"),
     (
+        "matmul of a 0-d tensor",
+        lambda: cr.tensor(2.0, requires_grad=True) @ cr.tensor(3.0),
+        ValueError,
+        r"matmul: Input operand 0 does not have enough dimensions",
+    ),
+    (
         "axis out of range",
         lambda: X.sum(axis=3),
         np.exceptions.AxisError,

@@ -3,7 +3,6 @@ dot, inner, outer, tensordot as composites of them."""
 
 from __future__ import annotations
 
-import operator
 import string
 from typing import Any
 
@@ -44,9 +43,10 @@ def _matmul_jvp(tangents: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 MATMUL = defprim(
-    # operator.matmul is np.matmul on arrays (see elementwise._ufunc on operator functions)
+    # np.matmul, not operator.matmul: the same on arrays, and on 0-d data (numpy scalars on
+    # the tape) NumPy's own error rather than "unsupported operand type(s) for @"
     "matmul",
-    operator.matmul,
+    np.matmul,
     _matmul_vjp_a,
     _matmul_vjp_b,
     jvp=_matmul_jvp,

@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import peers as peer_libs
 import workloads as wl
 
 HERE = Path(__file__).resolve().parent
@@ -75,9 +76,22 @@ def time_workload(w: wl.Workload, rounds: int) -> dict[str, Any]:
     }
 
 
-def time_peer(f: Any, w: wl.Workload, rounds: int) -> float:
+def time_peer(f: Any, w: wl.Workload, rounds: int) -> tuple[float, float] | None:
+    """A peer's median time and its median paired ratio to hand-written NumPy, timed
+    interleaved as chainrule is; None when its gradient is not the hand-written one."""
+    if not _same(f(), w.hand()):
+        return None
     _block(f, w.repeat)
-    return statistics.median(_block(f, w.repeat) for _ in range(rounds))
+    times, ratios = [], []
+    for _ in range(rounds):
+        if w.unit == "ratio":
+            _settle()
+        a = _block(f, w.repeat)
+        if w.unit == "ratio":
+            _settle()
+        times.append(a)
+        ratios.append(a / _block(w.hand, w.repeat))
+    return statistics.median(times), statistics.median(ratios)
 
 
 def peak_memory_ratio() -> float:
@@ -114,10 +128,62 @@ def fmt(value: float, unit: str) -> str:
     return f"{value * 1e3:.1f} ms"
 
 
+def _unit(w: wl.Workload) -> str:
+    return w.unit if w.unit != "ratio" else "ms"
+
+
+def workload_line(w: wl.Workload, rounds: int) -> str:
+    r = time_workload(w, rounds)
+    per = w.per if w.unit == "us/op" else 1
+    ours, hand = r["ours"] / per, r["hand"] / per
+    value = r["ratio"] if w.unit == "ratio" else ours * 1e6
+    extra = ""
+    met = value <= w.limit
+    if w.wid == "W4":
+        mem = peak_memory_ratio()
+        extra = f"; peak memory {mem:.1f}x size(x) (target <= 6x)"
+        met = met and mem <= 6.0
+    unit = _unit(w)
+    return (
+        f"| {w.wid} | {w.title} | {w.target} | {fmt(ours, unit)} | {fmt(hand, unit)} | "
+        f"{r['ratio']:.2f}{extra} | {'yes' if met else 'NO'} |"
+    )
+
+
+def import_line(rounds: int) -> str:
+    numpy_t, ours_t = import_time(max(5, rounds))
+    diff = (ours_t - numpy_t) * 1e3
+    return (
+        f"| W6 | python -c 'import chainrule' | <= import numpy + 30 ms | "
+        f"{ours_t * 1e3:.0f} ms | numpy {numpy_t * 1e3:.0f} ms | {diff:+.0f} ms | "
+        f"{'yes' if diff <= 30 else 'NO'} |"
+    )
+
+
+def peer_lines(workloads: list[wl.Workload], rounds: int) -> list[str]:
+    """Peers are imported only now: their thread pools must not run during chainrule's
+    own measurements."""
+    lines = []
+    for peer, funcs in peer_libs.peers().items():
+        for w in workloads:
+            if w.wid not in funcs:
+                continue
+            timed = time_peer(funcs[w.wid], w, rounds)
+            if timed is None:
+                lines.append(f"| {w.wid} | {peer} | wrong gradient: not timed | |")
+                continue
+            t, ratio = timed
+            t = t / w.per if w.unit == "us/op" else t
+            lines.append(f"| {w.wid} | {peer} | {fmt(t, _unit(w))} | {ratio:.2f} |")
+            print(lines[-1], flush=True)
+    return sorted(lines, key=lambda line: line.split("|")[1])  # by workload, stable
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=9, help="timed rounds per workload")
     parser.add_argument("--only", nargs="*", help="workload ids, e.g. W1 W4")
+    parser.add_argument("--no-peers", action="store_true", help="time chainrule only")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     lines = [
@@ -127,49 +193,16 @@ def main() -> int:
         "| id | workload | target | chainrule | hand-written NumPy | chainrule / hand | met |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    peer_lines = []
-    peers = wl.peers()
-    for w in wl.WORKLOADS:
-        if args.only and w.wid not in args.only:
-            continue
-        r = time_workload(w, args.rounds)
-        if w.unit == "us/op":
-            ours, hand = r["ours"] / w.per, r["hand"] / w.per
-            value = ours * 1e6
-        elif w.unit == "us":
-            ours, hand = r["ours"], r["hand"]
-            value = ours * 1e6
-        else:
-            ours, hand = r["ours"], r["hand"]
-            value = r["ratio"]
-        extra = ""
-        met = value <= w.limit
-        if w.wid == "W4":
-            mem = peak_memory_ratio()
-            extra = f"; peak memory {mem:.1f}x size(x) (target <= 6x)"
-            met = met and mem <= 6.0
-        unit = w.unit if w.unit != "ratio" else "ms"
-        lines.append(
-            f"| {w.wid} | {w.title} | {w.target} | {fmt(ours, unit)} | {fmt(hand, unit)} | "
-            f"{r['ratio']:.2f}{extra} | {'yes' if met else 'NO'} |"
-        )
+    chosen = [w for w in wl.WORKLOADS if not args.only or w.wid in args.only]
+    for w in chosen:
+        lines.append(workload_line(w, args.rounds))
         print(lines[-1], flush=True)
-        for peer, funcs in peers.items():
-            if w.wid in funcs:
-                t = time_peer(funcs[w.wid], w, max(3, args.rounds // 3))
-                t = t / w.per if w.unit == "us/op" else t
-                peer_lines.append(f"| {w.wid} | {peer} | {fmt(t, unit)} |")
     if not args.only or "W6" in args.only:
-        numpy_t, ours_t = import_time(max(5, args.rounds))
-        diff = (ours_t - numpy_t) * 1e3
-        lines.append(
-            f"| W6 | python -c 'import chainrule' | <= import numpy + 30 ms | "
-            f"{ours_t * 1e3:.0f} ms | numpy {numpy_t * 1e3:.0f} ms | {diff:+.0f} ms | "
-            f"{'yes' if diff <= 30 else 'NO'} |"
-        )
+        lines.append(import_line(args.rounds))
         print(lines[-1], flush=True)
-    if peer_lines:
-        lines += ["", "| id | peer | time |", "| --- | --- | --- |", *peer_lines]
+    peers = [] if args.no_peers else peer_lines(chosen, max(3, args.rounds // 3))
+    if peers:
+        lines += ["", "| id | peer | time | peer / hand |", "| --- | --- | --- | --- |", *peers]
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

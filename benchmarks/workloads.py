@@ -1,13 +1,13 @@
-"""The six workloads of the benchmark suite: chainrule, hand-written NumPy, and peers.
+"""The six workloads of the benchmark suite: chainrule and hand-written NumPy.
 
 Each workload has a chainrule version and a hand-written NumPy forward+backward
-that returns the same gradients (the limit); peers are added when importable.
+that returns the same gradients (the limit); peers.py writes them for other libraries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,6 @@ class Workload:
     hand: Callable[[], Any] | None
     per: int = 1  # operations per call, for per-op units
     repeat: int = 1  # calls per timed block
-    peers: dict[str, Callable[[], Any]] = field(default_factory=dict)
     limit: float = 0.0
 
 
@@ -185,71 +184,6 @@ def w5_hand() -> np.ndarray:
     d = 1 - t * t
     # d2/dx2 tanh^3 = 6 t d^2 - 6 t^3 d
     return (6 * t * d * d - 6 * t**3 * d) * W5_V
-
-
-# ------------------------------------------------------------------ peers
-def peers() -> dict[str, dict[str, Callable[[], Any]]]:
-    """Peer implementations by workload id, for the peers that are importable."""
-    found: dict[str, dict[str, Callable[[], Any]]] = {}
-    try:
-        import torch
-
-        torch.set_grad_enabled(True)
-
-        def t_w1() -> Any:
-            x = torch.tensor(W1_X, requires_grad=True)
-            y = x
-            for _ in range(W1_OPS // 4):
-                y = torch.sin(torch.tanh(y * 1.01 + 0.1))
-            y.sum().backward()
-            return x.grad.numpy()
-
-        def t_w2() -> Any:
-            x = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
-            y = torch.tensor(-4.0, dtype=torch.float64, requires_grad=True)
-            f = (x + torch.sigmoid(y)) / (torch.sigmoid(x) + (x + y) ** 2)
-            f.backward()
-            return x.grad.numpy(), y.grad.numpy()
-
-        t_x4 = torch.tensor(W4_X, requires_grad=True)
-
-        def t_w4() -> Any:
-            x = t_x4
-            x.grad = None
-            torch.sum(torch.sigmoid(x) * torch.tanh(x) + torch.exp(-x * x)).backward()
-            return x.grad.numpy()
-
-        found["PyTorch"] = {"W1": t_w1, "W2": t_w2, "W4": t_w4}
-    except ImportError:
-        pass
-    try:
-        import autograd
-        import autograd.numpy as anp
-
-        def a_w1() -> Any:
-            def f(x: Any) -> Any:
-                y = x
-                for _ in range(W1_OPS // 4):
-                    y = anp.sin(anp.tanh(y * 1.01 + 0.1))
-                return anp.sum(y)
-
-            return autograd.grad(f)(W1_X)
-
-        def a_w2() -> Any:
-            def f(x: Any, y: Any) -> Any:
-                s = lambda v: 1.0 / (1 + anp.exp(-v))
-                return (x + s(y)) / (s(x) + (x + y) ** 2)
-
-            return autograd.grad(f, argnum=(0, 1))(3.0, -4.0)
-
-        def a_w4() -> Any:
-            f = lambda x: anp.sum(1 / (1 + anp.exp(-x)) * anp.tanh(x) + anp.exp(-x * x))
-            return autograd.grad(f)(W4_X)
-
-        found["HIPS autograd"] = {"W1": a_w1, "W2": a_w2, "W4": a_w4}
-    except ImportError:
-        pass
-    return found
 
 
 WORKLOADS = [

@@ -131,6 +131,17 @@ def check_forward_against_reverse(f, *args, seed=1):
     rhs = float(sum(np.sum(a * b) for a, b in zip(v, jtu)))
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-10, err_msg="<J v, u> != <v, J^T u>")
 
+    # The tangent is differentiable with respect to the tangents themselves (grad of a
+    # jvp): the gradient of <J v, u> in v is J^T u.
+    def tangent_dot(*vs):
+        return np.sum(cr.jvp(g, tuple(floats), vs)[1] * u)
+
+    grads = cr.grad(tangent_dot, argnums=tuple(range(len(v))))(*v)
+    for k, (gk, jk) in enumerate(zip(grads, jtu, strict=True)):
+        np.testing.assert_allclose(
+            gk, jk, rtol=1e-9, atol=1e-10, err_msg=f"grad of <J v, u> in v, input {k}"
+        )
+
 
 def check_second_order(f, *args, seed=2, eps=1e-5):
     """Hessian-vector products of s(x) = <u, f(x)> three ways: forward-over-reverse (cr.hvp),

@@ -265,3 +265,31 @@ def test_missing_methods_are_named():
 
     with pytest.raises(NotImplementedError, match="NoBackward must define backward"):
         NoBackward()(cr.tensor([1.0], requires_grad=True)).backward()
+
+
+@pytest.mark.parametrize("with_jvp", [True, False], ids=["jvp", "transposed-backward"])
+def test_a_functions_tangent_is_differentiable(with_jvp):
+    # grad of a jvp, with respect to the primal and to the tangent. A user's jvp() runs
+    # on arrays, so there the transposed backward (which records) takes over.
+    class Cube(cr.Function):
+        def forward(self, a):
+            self.save_for_backward(a)
+            return a**3
+
+        def backward(self, dy):
+            (a,) = self.saved_tensors
+            return 3 * a**2 * dy
+
+        if with_jvp:
+
+            def jvp(self, t):
+                (a,) = self.saved_tensors
+                return 3 * a**2 * t
+
+    def tangent(a, v):
+        return cr.jvp(lambda z: Cube()(z), (a,), (v,))[1]
+
+    assert cr.grad(tangent, argnums=0)(2.0, 1.5) == pytest.approx(6 * 2.0 * 1.5)
+    assert cr.grad(tangent, argnums=1)(2.0, 1.5) == pytest.approx(3 * 2.0**2)
+    out, t = cr.jvp(lambda z: Cube()(z), (np.array([2.0]),), (np.array([1.0]),))
+    np.testing.assert_allclose(t, [12.0])

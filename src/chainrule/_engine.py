@@ -384,21 +384,7 @@ def _sweep(
             node.args = node.kwargs = node.parents = node.out = None
 
 
-def _silenced(sweep: Any) -> Any:
-    """``sweep`` with NumPy's floating-point warnings off while it runs."""
-    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
-        # NumPy 2's errstate decorator sets the state per call (thread-safe, reentrant)
-        # at half the cost of a `with np.errstate()` block: 0.4 us per backward().
-        return np.errstate(all="ignore")(sweep)
-
-    def silent_sweep(*args: Any) -> None:  # NumPy 1's decorator shares one state object
-        with np.errstate(all="ignore"):
-            sweep(*args)
-
-    return silent_sweep
-
-
-_silent_sweep = _silenced(_sweep)
+_silent_sweep = _mode.silenced(_sweep)
 
 
 def _conform(gi: Any, data: Any, prim_name: str, index: int) -> Any:

@@ -62,33 +62,44 @@ def is_data(a: Any) -> bool:
 def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> None:
     """Give ``result`` (the Tensor ``prim`` produced from ``args``) its tangent, if any."""
     Tensor = _tensor.Tensor
-    tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
-    if all(t is None for t in tangents):
+    tangents, data = [], []
+    carried = complex_in = tensor_tangents = False
+    for a in args:  # one pass: this runs for every operation while a jvp runs
+        if isinstance(a, Tensor):
+            t = a._tangent
+            if t is not None:
+                carried = True
+                tensor_tangents = tensor_tangents or isinstance(t, Tensor)
+            complex_in = complex_in or a._data.dtype.kind == "c"
+            tangents.append(t)
+            data.append(a._data)
+        else:
+            tangents.append(None)
+            data.append(a)
+    if not carried:
         return
     dtype = result._data.dtype
-    if dtype.kind == "c" or any(isinstance(a, Tensor) and a._data.dtype.kind == "c" for a in args):
+    if complex_in or dtype.kind == "c":
         prim = _tensor._complex_record(prim)
     state = _mode.state
-    # The tangent must itself be differentiable when the result is recorded, unless
-    # the transform says nothing will differentiate it (a top-level hvp): then it is
-    # computed on the plain arrays.
-    record = result.requires_grad and state.tangent_graphs
-    if record:
-        primals: tuple = args
-        ans: Any = result
+    # The tangent must itself be differentiable when the result is recorded or a tangent
+    # coming in is (grad with respect to a jvp's tangents), unless the transform says
+    # nothing will differentiate it (a top-level hvp): then it is computed on the plain
+    # arrays.
+    record = (result.requires_grad or tensor_tangents) and state.tangent_graphs
+    primals, ans = (args, result) if record else (tuple(data), result._data)
+    # Inside a backward sweep warnings are silenced already; otherwise the rule adds none.
+    rule = primitive_tangent if state.quiet else _silent_tangent
+    if record or tensor_tangents:
+        # The rule sees Tensors, so its operations record: with forward propagation
+        # paused, they compute no tangents of tangents. (On plain arrays nothing records.)
+        forward = _mode.set_forward(0)
+        try:
+            tangent = rule(prim, tangents, ans, primals, kwargs, args)
+        finally:
+            _mode.set_forward(forward)
     else:
-        primals = tuple(a._data if isinstance(a, Tensor) else a for a in args)
-        ans = result._data
-    # Tangent rules run with forward propagation paused (no tangents of tangents).
-    forward = _mode.set_forward(0)
-    try:
-        if state.quiet:  # inside a backward sweep: warnings are silenced already
-            tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, args)
-        else:
-            with np.errstate(all="ignore"):  # no warnings of our own
-                tangent = primitive_tangent(prim, tangents, ans, primals, kwargs, args)
-    finally:
-        _mode.set_forward(forward)
+        tangent = rule(prim, tangents, ans, primals, kwargs, args)
     if tangent is None:
         return
     if tangent.dtype != dtype and dtype.kind in "fc":
@@ -100,3 +111,6 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
     result._tangent = tangent
     if result._node is not None:
         result._node.out_tangent = tangent
+
+
+_silent_tangent = _mode.silenced(primitive_tangent)

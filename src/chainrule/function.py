@@ -309,9 +309,16 @@ def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs:
     """Forward mode through a Function: its jvp, or its backward transposed."""
     tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
     floats = [o for o in outputs if o.dtype.kind in "fc"]
-    record = any(o.requires_grad for o in outputs)
+    # The output tangents must be differentiable when the outputs are recorded or a
+    # tangent coming in is (grad with respect to a jvp's tangents), unless nothing will
+    # differentiate them (a top-level hvp). A user's jvp() runs on arrays, so then the
+    # transposed backward, which records, computes them instead.
+    record = _mode.state.tangent_graphs and (
+        any(o.requires_grad for o in outputs)
+        or any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
+    )
     with _mode.forward_mode(False):
-        if ctx.jvp is not None:
+        if ctx.jvp is not None and not record:
             filled = [
                 (t._data if isinstance(t, Tensor) else t)
                 if t is not None

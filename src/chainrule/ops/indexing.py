@@ -64,14 +64,18 @@ SETITEM = defprim(
     _assign_vjp_x,
     None,
     lambda g, ans, x, index, value: _tensor.call(GETITEM, g, index),  # engine sums broadcasts
-    jvp=lambda t, ans, x, index, value: _assign(
-        np.zeros(np.shape(ans)) if t[0] is None else t[0],
-        index,
-        0.0 if t[2] is None else t[2],
+    # Linear in (x, value) together: the tangent is the assignment of the tangents,
+    # recorded when they are Tensors (grad of a jvp).
+    jvp=lambda t, ans, x, index, value: _assign_tangent(
+        np.zeros(np.shape(ans)) if t[0] is None else t[0], index, 0.0 if t[2] is None else t[2]
     ),
     complex_ok=True,
     reads="shapes",
 )
+
+
+def _assign_tangent(tx: Any, index: Any, tvalue: Any) -> Any:
+    return _tensor.call(SETITEM, tx, index, tvalue)
 
 
 def _raw_index(index: Any) -> Any:

@@ -169,6 +169,9 @@ def check_second_order(f, *args, seed=2, eps=1e-5):
         return sum(np.sum(gi * wi) for gi, wi in zip(grad_s(*xs), w))
 
     hv_reverse = cr.grad(directional, argnums=every)(*floats)
+    # Nested, as inside another transform: the primals are Tensors, the results Tensors.
+    hv_nested = cr.hvp(s, tuple(cr.tensor(x, requires_grad=True) for x in floats), tuple(w))
+    hv_nested = hv_nested if isinstance(hv_nested, tuple) else (hv_nested,)
     plus = grad_s(*[x + eps * d for x, d in zip(floats, w)])
     minus = grad_s(*[x - eps * d for x, d in zip(floats, w)])
     for k in range(len(floats)):
@@ -182,4 +185,11 @@ def check_second_order(f, *args, seed=2, eps=1e-5):
         )
         np.testing.assert_allclose(
             hv_reverse[k], numeric, rtol=1e-4, atol=1e-6, err_msg=f"grad of grad, input {k}"
+        )
+        np.testing.assert_allclose(
+            hv_nested[k].detach().numpy(),
+            numeric,
+            rtol=1e-4,
+            atol=1e-6,
+            err_msg=f"hvp on Tensors (nested), input {k}",
         )

@@ -368,3 +368,28 @@ def test_backward_that_cannot_run_on_tensors_suggests_jvp():
         cr.BackwardError, match=r"Opaque\.backward failed when run on Tensors.*Opaque\.jvp"
     ):
         cr.jvp(lambda x: Opaque()(x), (X,), (np.ones(3),))
+
+
+def test_third_order_through_an_hvp_whose_rules_read_their_inputs():
+    # z ** 3 reads its input in backward: nested, that input is rebuilt from its node,
+    # which must carry the tangent (it once did not, and the hvp was silently 0).
+    x, u, w = np.array([0.1, -0.2]), np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    cube = lambda z: np.sum(z**3)
+    np.testing.assert_allclose(
+        cr.grad(lambda x: np.sum(cr.hvp(cube, (x,), (u,)) * w))(x), 6 * u * w
+    )
+    np.testing.assert_allclose(
+        cr.grad(lambda v: np.sum(cr.hvp(cube, (x,), (v,)) * w))(u), 6 * x * w
+    )
+    hv = cr.hvp(cube, (cr.tensor(x, requires_grad=True),), (u,))
+    assert isinstance(hv, cr.Tensor) and hv.requires_grad
+    np.testing.assert_allclose(hv.detach().numpy(), 6 * x * u)
+
+
+def test_grad_of_a_jvp_with_respect_to_its_tangent():
+    x = np.array([0.3, 1.2])
+    f = lambda a: np.exp(a) * np.sin(a)
+    slope = np.exp(x) * (np.sin(x) + np.cos(x))
+    np.testing.assert_allclose(
+        cr.grad(lambda v: np.sum(cr.jvp(f, (x,), (v,))[1]))(np.ones(2)), slope
+    )

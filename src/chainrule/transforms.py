@@ -91,8 +91,16 @@ def _input(x: Any, where: str, requires_grad: bool, tangent: Any = None) -> Tens
     if requires_grad and t._node is None:
         t.requires_grad = True
     if tangent is not None:
-        t._tangent = tangent
+        _give_tangent(t, tangent)
     return t
+
+
+def _give_tangent(t: Tensor, tangent: Any) -> None:
+    """Attach ``tangent`` to ``t``, and to its node: a backward pass rebuilds the
+    Tensors its rules see from nodes (a Tensor input nested in another transform)."""
+    t._tangent = tangent
+    if t._node is not None:
+        t._node.out_tangent = tangent
 
 
 def _nested(args: Any) -> bool:
@@ -141,6 +149,14 @@ def _argnum_list(argnums: Any, n_args: int, name: str) -> tuple[list[int], bool]
 def _zeros_like(t: Tensor, nested: bool) -> Any:
     z = np.zeros(t.shape, t.dtype)
     return Tensor._make(z, None) if nested else z
+
+
+def _tangent_result(t: Any, nested: bool) -> Any:
+    """A tangent as returned: a Tensor when nested (constant if nothing recorded it), an
+    array the user owns at top level."""
+    if nested:
+        return t if isinstance(t, Tensor) else Tensor._make(np.asarray(t), None)
+    return _owned(t._data if isinstance(t, Tensor) else t)
 
 
 def _owned(g: Any) -> Any:
@@ -375,7 +391,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         if isinstance(o, Tensor):
             t = o._tangent if o._tangent is not None else np.zeros(o.shape, o.dtype)
             values.append(_result(o, nested))
-            tans.append(t if nested else _owned(t._data if isinstance(t, Tensor) else t))
+            tans.append(_tangent_result(t, nested))
         else:
             values.append(o)
             tans.append(np.zeros(np.shape(o)))
@@ -394,7 +410,9 @@ def _tangent_inputs(primals: tuple, tangents: tuple, name: str, requires_grad: b
             raise ValueError(
                 f"{name}: tangent {k} has shape {np.shape(tangent)}, its primal has shape {x.shape}"
             )
-        x._tangent = tangent if isinstance(tangent, Tensor) else tangent.astype(x.dtype, copy=False)
+        _give_tangent(
+            x, tangent if isinstance(tangent, Tensor) else tangent.astype(x.dtype, copy=False)
+        )
         inputs.append(x)
     return inputs
 
@@ -499,7 +517,7 @@ def _forward_over_reverse(
             if isinstance(g, Tensor) and g._tangent is not None
             else np.zeros(x.shape, x.dtype)
         )
-        result.append(t if nested else _owned(t._data if isinstance(t, Tensor) else t))
+        result.append(_tangent_result(t, nested))
     return result
 
 

@@ -393,3 +393,19 @@ def test_grad_of_a_jvp_with_respect_to_its_tangent():
     np.testing.assert_allclose(
         cr.grad(lambda v: np.sum(cr.jvp(f, (x,), (v,))[1]))(np.ones(2)), slope
     )
+
+
+def test_forward_over_forward_is_refused_and_jacobian_and_hessian_go_around_it():
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x = np.array([0.1, -0.2])
+    f = lambda z: np.tanh(A @ z)
+    jac = (1 - np.tanh(A @ x) ** 2)[:, None] * A
+    with pytest.raises(NotImplementedError, match=r"forward over forward"):
+        cr.jvp(lambda z: cr.jvp(f, (z,), (np.ones(2),))[1], (x,), (np.ones(2),))
+    with pytest.raises(NotImplementedError, match=r"cr.hvp inside cr.jvp"):
+        cr.jvp(lambda z: cr.hvp(lambda y: np.sum(y**3), (z,), (z,)), (x,), (np.ones(2),))
+    # f runs forward mode itself: jacobian and hessian switch to reverse mode.
+    np.testing.assert_allclose(cr.jacobian(lambda v: cr.jvp(f, (x,), (v,))[1])(np.ones(2)), jac)
+    g = lambda z: np.sum(cr.jvp(f, (z,), (np.ones(2),))[1])
+    numeric = np.stack([numeric_grad(lambda z, i=i: cr.grad(g)(z)[i], x) for i in range(2)])
+    np.testing.assert_allclose(cr.hessian(g)(x), numeric, rtol=1e-6)

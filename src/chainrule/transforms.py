@@ -378,7 +378,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     if len(primals) != len(tangents):
         raise ValueError(f"cr.jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
     if _mode.state.forward > 0:
-        raise NotImplementedError(
+        raise _ForwardOverForward(
             "cr.jvp inside another cr.jvp (forward over forward) is not supported yet; use reverse "
             "mode (cr.grad, cr.vjp) for one of the two derivatives"
         )
@@ -447,6 +447,10 @@ def jacobian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
     return jac
 
 
+class _ForwardOverForward(NotImplementedError):
+    """A forward-mode transform inside another: not supported yet."""
+
+
 def _jacobian_one(f: Callable[..., Any], args: tuple, a: int) -> Any:
     x = args[a]
     xv = x._data if isinstance(x, Tensor) else _float_array(x, f"cr.jacobian: argument {a}")
@@ -460,12 +464,17 @@ def _jacobian_one(f: Callable[..., Any], args: tuple, a: int) -> Any:
     n_in = xv.size
     basis = np.eye(max(n_in, 1), dtype=xv.dtype)[:n_in]
     if n_in and _mode.state.forward == 0:
-        out, first = jvp(partial, (x,), (basis[0].reshape(xv.shape),))
-        out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
-        if int(np.prod(out_shape)) >= n_in:  # forward mode: one pass per input element
-            cols = [first] + [jvp(partial, (x,), (e.reshape(xv.shape),))[1] for e in basis[1:]]
-            stacked = np.stack(cols, axis=-1)
-            return np.reshape(stacked, out_shape + xv.shape)
+        try:
+            out, first = jvp(partial, (x,), (basis[0].reshape(xv.shape),))
+        except _ForwardOverForward:  # f runs forward mode itself: reverse mode can
+            out = None
+        if out is not None:
+            out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
+            if int(np.prod(out_shape)) >= n_in:  # forward mode: one pass per input element
+                cols = [first]
+                cols += [jvp(partial, (x,), (e.reshape(xv.shape),))[1] for e in basis[1:]]
+                stacked = np.stack(cols, axis=-1)
+                return np.reshape(stacked, out_shape + xv.shape)
     out, vjp_fn = vjp(partial, x)  # reverse mode: one pass per output element
     out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
     n_out = int(np.prod(out_shape))
@@ -499,7 +508,7 @@ def _forward_over_reverse(
     f: Callable[..., Any], primals: tuple, tangents: tuple, name: str
 ) -> list:
     if _mode.state.forward > 0:
-        raise NotImplementedError(
+        raise _ForwardOverForward(
             f"{name} inside cr.jvp (forward over forward) is not supported yet"
         )
     nested = _mode.state.transforms > 0 or _nested(primals)
@@ -551,26 +560,32 @@ def hessian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
                 call[a] = c
             return f(*call)
 
-        primals = tuple(args[a] for a in nums)
-        blocks: list[list[Any]] = [[None] * len(nums) for _ in nums]
-        for j, xj in enumerate(xs):
-            columns: list[list[Any]] = [[] for _ in nums]
-            for e in np.eye(max(xj.size, 1), dtype=xj.dtype)[: xj.size]:
-                tangents = tuple(
-                    e.reshape(xj.shape) if k == j else np.zeros(x.shape, x.dtype)
-                    for k, x in enumerate(xs)
-                )
-                for i, hv in enumerate(
-                    _forward_over_reverse(partial, primals, tangents, "cr.hessian")
-                ):
-                    columns[i].append(hv)
-            for i, xi in enumerate(xs):
-                if columns[i]:
-                    blocks[i][j] = np.reshape(np.stack(columns[i], axis=-1), xi.shape + xj.shape)
-                else:
-                    blocks[i][j] = np.zeros(xi.shape + xj.shape, xi.dtype)
+        try:
+            blocks = _hessian_blocks(partial, tuple(args[a] for a in nums), xs)
+        except _ForwardOverForward:  # f runs forward mode itself: reverse over reverse
+            blocks = [[jacobian(grad(f, argnums=i), argnums=j)(*args) for j in nums] for i in nums]
         if single:
             return blocks[0][0]
         return tuple(tuple(row) for row in blocks)
 
     return hess
+
+
+def _hessian_blocks(partial: Callable[..., Any], primals: tuple, xs: list) -> list[list[Any]]:
+    """Forward over reverse: one Hessian-vector product per input element."""
+    blocks: list[list[Any]] = [[None] * len(xs) for _ in xs]
+    for j, xj in enumerate(xs):
+        columns: list[list[Any]] = [[] for _ in xs]
+        for e in np.eye(max(xj.size, 1), dtype=xj.dtype)[: xj.size]:
+            tangents = tuple(
+                e.reshape(xj.shape) if k == j else np.zeros(x.shape, x.dtype)
+                for k, x in enumerate(xs)
+            )
+            for i, hv in enumerate(_forward_over_reverse(partial, primals, tangents, "cr.hessian")):
+                columns[i].append(hv)
+        for i, xi in enumerate(xs):
+            if columns[i]:
+                blocks[i][j] = np.reshape(np.stack(columns[i], axis=-1), xi.shape + xj.shape)
+            else:
+                blocks[i][j] = np.zeros(xi.shape + xj.shape, xi.dtype)
+    return blocks

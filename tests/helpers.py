@@ -144,8 +144,9 @@ def check_forward_against_reverse(f, *args, seed=1):
 
 
 def check_second_order(f, *args, seed=2, eps=1e-5):
-    """Hessian-vector products of s(x) = <u, f(x)> three ways: forward-over-reverse (cr.hvp),
-    reverse-over-reverse (cr.grad of a gradient), and central differences of the gradient."""
+    """Hessian-vector products of s(x) = <u, f(x)>: forward over reverse (cr.hvp, also
+    nested on Tensors), reverse over reverse (cr.grad of a gradient), reverse over
+    forward (cr.grad of a jvp), against central differences of the gradient."""
     args = [
         np.asarray(a, np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
         for a in args
@@ -169,6 +170,8 @@ def check_second_order(f, *args, seed=2, eps=1e-5):
         return sum(np.sum(gi * wi) for gi, wi in zip(grad_s(*xs), w))
 
     hv_reverse = cr.grad(directional, argnums=every)(*floats)
+    # Reverse over forward: the gradient of the directional derivative from cr.jvp.
+    hv_rof = cr.grad(lambda *xs: cr.jvp(s, xs, tuple(w))[1], argnums=every)(*floats)
     # Nested, as inside another transform: the primals are Tensors, the results Tensors.
     hv_nested = cr.hvp(s, tuple(cr.tensor(x, requires_grad=True) for x in floats), tuple(w))
     hv_nested = hv_nested if isinstance(hv_nested, tuple) else (hv_nested,)
@@ -185,6 +188,9 @@ def check_second_order(f, *args, seed=2, eps=1e-5):
         )
         np.testing.assert_allclose(
             hv_reverse[k], numeric, rtol=1e-4, atol=1e-6, err_msg=f"grad of grad, input {k}"
+        )
+        np.testing.assert_allclose(
+            hv_rof[k], numeric, rtol=1e-4, atol=1e-6, err_msg=f"grad of jvp, input {k}"
         )
         np.testing.assert_allclose(
             hv_nested[k].detach().numpy(),

@@ -368,6 +368,8 @@ case(
 case(np.stack, lambda a, b: np.stack([a, b], axis=1), U(2, 3), U(2, 3))
 case(np.hstack, lambda a, b: np.hstack([a, b]), U(2, 3), U(2, 1))
 case(np.hstack, lambda a, b: np.hstack([a, b]), U(3), U(2), label="1-d")
+case(np.append, np.append, U(2, 3), U(4))
+case(np.append, lambda a, b: np.append(a, b, axis=0), U(2, 3), U(1, 3), label="axis0")
 case(np.vstack, lambda a, b: np.vstack([a, b]), U(3), U(2, 3))
 case(np.dstack, lambda a, b: np.dstack([a, b]), U(2, 3), U(2, 3))
 case(np.column_stack, lambda a, b: np.column_stack([a, b]), U(3), U(3, 2))
@@ -484,6 +486,12 @@ case(np.cumprod, np.cumprod, np.array([1.5, 0.0, 2.0, -1.0]), label="zero")
 case(np.diff, np.diff, U(5))
 case(np.diff, lambda x: np.diff(x, n=2, axis=0, prepend=0.5), U(4, 3), label="n2-prepend")
 case(np.ediff1d, lambda x: np.ediff1d(x, to_begin=np.array([1.0])), U(5))
+case(
+    np.interp,
+    lambda x: np.interp(x, [-3.0, 0.0, 3.0], [0.0, 1.0, 4.0]),  # lists, as NumPy takes
+    np.array([-0.5, 0.3, 1.4, 2.6]),
+    label="lists",
+)
 case(
     np.interp,
     lambda x, xp, fp: np.interp(x, xp, fp),

@@ -194,6 +194,9 @@ def interp(
     x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None
 ) -> Any:
     reject(np.interp, {"period": period})
+    # xp and fp may be lists, as in NumPy: index arrays, not lists, below.
+    xp = xp if isinstance(xp, _tensor.Tensor) else np.asarray(xp, np.float64)
+    fp = fp if isinstance(fp, _tensor.Tensor) else np.asarray(fp)
     xd, xpd = _data(x), _data(xp)
     if xpd.ndim != 1 or np.ndim(fp) != 1 or len(xpd) != np.shape(fp)[0]:
         raise ValueError("np.interp: xp and fp must be 1-D sequences of the same length")

@@ -232,6 +232,13 @@ def hstack(tup: Any, **kw: Any) -> Any:
     return concatenate(arrs, axis=0 if arrs and np.ndim(arrs[0]) == 1 else 1)
 
 
+@implements(np.append)
+def append(arr: Any, values: Any, axis: Any = None) -> Any:
+    if axis is None:  # both flattened, as NumPy does
+        return concatenate([np.ravel(arr), np.ravel(values)], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
 @implements(np.vstack)
 def vstack(tup: Any, **kw: Any) -> Any:
     reject(np.vstack, kw)

@@ -46,7 +46,7 @@ def test_every_numpy_ufunc_records_is_constant_or_is_refused_by_name(ufunc):
     "call, name",
     [
         (lambda x: np.unwrap(x), "np.unwrap"),
-        (lambda x: np.trapezoid(x) if hasattr(np, "trapezoid") else np.trapz(x), "np.trap"),
+        (lambda x: np.resize(x, (2, 3)), "np.resize"),
         (lambda x: np.linalg.matrix_rank(np.outer(x, x)) * x, "np.linalg.matrix_rank"),
         (lambda x: np.multiply.outer(x, x), "np.multiply.outer"),
         (lambda x: np.modf(x), "np.modf"),

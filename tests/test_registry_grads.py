@@ -486,6 +486,19 @@ case(np.cumprod, np.cumprod, np.array([1.5, 0.0, 2.0, -1.0]), label="zero")
 case(np.diff, np.diff, U(5))
 case(np.diff, lambda x: np.diff(x, n=2, axis=0, prepend=0.5), U(4, 3), label="n2-prepend")
 case(np.ediff1d, lambda x: np.ediff1d(x, to_begin=np.array([1.0])), U(5))
+case(np.polyval, np.polyval, U(3), U(4))
+case(np.polyval, lambda x: np.polyval([1.0, -2.0, 0.5], x), U(2, 3), label="list")
+TRAPEZOID = getattr(np, "trapezoid", None) or np.trapz  # trapz before NumPy 2.0
+case(TRAPEZOID, TRAPEZOID, U(5))
+case(
+    TRAPEZOID, lambda y, x: TRAPEZOID(y, x=x, axis=0), U(4, 2), np.array([0, 0.5, 2, 3]), label="x"
+)
+case(TRAPEZOID, lambda y, x: TRAPEZOID(y, x=x), U(2, 4), U(2, 4), label="x-2d")
+case(np.cov, np.cov, U(3, 5))
+case(np.cov, lambda m, y: np.cov(m, y, rowvar=False, ddof=0), U(5, 2), U(5), label="y")
+case(np.cov, np.cov, U(4), label="1-d")
+case(np.corrcoef, np.corrcoef, U(3, 5))
+case(np.select, lambda a, b: np.select([a > 0.5, a < -0.5], [a * b, b], default=a), U(6), U(6))
 case(
     np.interp,
     lambda x: np.interp(x, [-3.0, 0.0, 3.0], [0.0, 1.0, 4.0]),  # lists, as NumPy takes

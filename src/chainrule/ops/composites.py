@@ -583,3 +583,94 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
     if k == 1:
         return np.transpose(np.flip(m, a1), perm)
     return np.flip(np.transpose(m, perm), a1)
+
+
+# ---------------------------------------------- polynomials, integrals, statistics
+@implements(np.polyval)
+def polyval(p: Any, x: Any) -> Any:
+    p = p if isinstance(p, _tensor.Tensor) else np.asarray(p)
+    if np.ndim(p) != 1:
+        raise ValueError(f"np.polyval: p must be 1-D coefficients, got shape {np.shape(p)}")
+    y = np.zeros_like(_data(x)) + (getitem(p, 0) if np.size(_data(p)) else 0)
+    for k in range(1, np.size(_data(p))):  # Horner, as NumPy
+        y = y * x + getitem(p, k)
+    return y
+
+
+def _along(ndim: int, axis: int, index: Any) -> tuple:
+    key = [slice(None)] * ndim
+    key[axis] = index
+    return tuple(key)
+
+
+def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
+    nd = np.ndim(_data(y))
+    axis = axis_index(axis, nd)
+    if x is None:
+        d = dx
+    else:
+        d = np.diff(x, axis=-1 if np.ndim(_data(x)) == 1 else axis)
+        if np.ndim(_data(x)) == 1:
+            shape = [1] * nd
+            shape[axis] = np.shape(_data(d))[0]
+            d = np.reshape(d, tuple(shape))
+    upper = getitem(y, _along(nd, axis, slice(1, None)))
+    lower = getitem(y, _along(nd, axis, slice(None, -1)))
+    return np.sum(d * (upper + lower) / 2.0, axis=axis)
+
+
+for _name in ("trapezoid", "trapz"):  # trapezoid from NumPy 2.0, trapz before it
+    if _name in np.__dict__:
+        implements(np.__dict__[_name])(trapezoid)
+
+
+@implements(np.cov)
+def cov(
+    m: Any,
+    y: Any = None,
+    rowvar: bool = True,
+    bias: bool = False,
+    ddof: Any = None,
+    fweights: Any = None,
+    aweights: Any = None,
+    **kw: Any,
+) -> Any:
+    reject(np.cov, {"fweights": fweights, "aweights": aweights, **kw})
+    if np.ndim(_data(m)) > 2:
+        raise ValueError(f"np.cov: m has more than 2 dimensions (shape {np.shape(_data(m))})")
+    X = np.atleast_2d(m)
+    if not rowvar and np.shape(_data(X))[0] != 1:
+        X = np.transpose(X)
+    if y is not None:
+        Y = np.atleast_2d(y)
+        if not rowvar and np.shape(_data(Y))[0] != 1:
+            Y = np.transpose(Y)
+        X = np.concatenate([X, Y], axis=0)
+    dtype = np.result_type(_data(X), np.float64)  # as NumPy: at least float64
+    if _data(X).dtype != dtype:
+        X = X.astype(dtype)
+    ddof = (0 if bias else 1) if ddof is None else ddof
+    n = np.shape(_data(X))[1]
+    centred = X - np.mean(X, axis=1, keepdims=True)
+    return np.squeeze(centred @ np.transpose(centred) / (n - ddof))
+
+
+@implements(np.corrcoef)
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, **kw: Any) -> Any:
+    reject(np.corrcoef, kw)
+    c = cov(x, y, rowvar)
+    if np.ndim(_data(c)) == 0:
+        return c / c
+    std = np.sqrt(np.diagonal(c))
+    c = c / std[:, None] / std[None, :]
+    return np.clip(c, -1, 1)  # as NumPy: rounding may step outside [-1, 1]
+
+
+@implements(np.select)
+def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    if len(condlist) != len(choicelist):
+        raise ValueError("np.select: list of cases must be same length as list of conditions")
+    result = default
+    for cond, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
+        result = np.where(_data(cond), choice, result)  # the first true condition wins
+    return result

@@ -90,32 +90,94 @@ def _cast(x: Any, dtype: Any) -> Any:
     return x if dtype is None else x.astype(dtype)
 
 
+def _like(initial: Any, result: Any) -> Any:
+    """NumPy's ``initial=`` in the result's dtype (NumPy 1.x would promote 0-d float32)."""
+    dtype = result.dtype
+    return np.asarray(initial, dtype=dtype) if dtype.kind in "fc" else initial
+
+
+def _masked(a: Any, where: Any, fill: Any) -> Any:
+    """``a`` with the entries outside ``where`` (NumPy's reduction mask) set to ``fill``."""
+    if where is None or where is True:
+        return a
+    mask = where._data if isinstance(where, _tensor.Tensor) else np.asarray(where, dtype=bool)
+    return np.where(mask, a, fill)
+
+
 @implements(np.sum)
 def sum_(
-    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = None,
+    where: Any = None,
+    **kw: Any,
 ) -> Any:
     reject(np.sum, {"out": out, **kw})
-    return _tensor.apply(SUM, (_cast(a, dtype),), {"axis": axis, "keepdims": bool(keepdims)})
+    a = _masked(_cast(a, dtype), where, 0)
+    total = _tensor.apply(SUM, (a,), {"axis": axis, "keepdims": bool(keepdims)})
+    return total if initial is None else total + _like(initial, total)
 
 
 @implements(np.prod)
 def prod(
-    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = None,
+    where: Any = None,
+    **kw: Any,
 ) -> Any:
     reject(np.prod, {"out": out, **kw})
-    return _tensor.apply(PROD, (_cast(a, dtype),), {"axis": axis, "keepdims": bool(keepdims)})
+    a = _masked(_cast(a, dtype), where, 1)
+    total = _tensor.apply(PROD, (a,), {"axis": axis, "keepdims": bool(keepdims)})
+    return total if initial is None else total * _like(initial, total)
+
+
+def _extreme(
+    prim: Any, func: Any, a: Any, axis: Any, keepdims: bool, initial: Any, where: Any
+) -> Any:
+    if where is not None and where is not True and initial is None:
+        raise ValueError(
+            f"{func.__name__}: reduction with where= needs an initial= value (as in NumPy)"
+        )
+    a = _masked(a, where, -np.inf if prim is AMAX else np.inf)
+    result = _tensor.apply(prim, (a,), {"axis": axis, "keepdims": bool(keepdims)})
+    if initial is None:
+        return result
+    return (np.maximum if prim is AMAX else np.minimum)(result, _like(initial, result))
 
 
 @implements(np.max, np.amax)
-def max_(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+def max_(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = None,
+    where: Any = None,
+    **kw: Any,
+) -> Any:
     reject(np.max, {"out": out, **kw})
-    return _tensor.apply(AMAX, (a,), {"axis": axis, "keepdims": bool(keepdims)})
+    return _extreme(AMAX, np.max, a, axis, keepdims, initial, where)
 
 
 @implements(np.min, np.amin)
-def min_(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+def min_(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = None,
+    where: Any = None,
+    **kw: Any,
+) -> Any:
     reject(np.min, {"out": out, **kw})
-    return _tensor.apply(AMIN, (a,), {"axis": axis, "keepdims": bool(keepdims)})
+    return _extreme(AMIN, np.min, a, axis, keepdims, initial, where)
 
 
 @implements(np.cumsum)
@@ -138,13 +200,28 @@ def _as_float(n: Any, like: Any) -> np.ndarray:
 
 @implements(np.mean)
 def mean(
-    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    *,
+    where: Any = None,
+    **kw: Any,
 ) -> Any:
     reject(np.mean, {"out": out, **kw})
     a = _cast(a, dtype)
     if a.dtype.kind in "biu":  # NumPy averages integers in float64
         a = a.astype(np.float64)
+    if where is not None and where is not True:  # the mean of the selected entries
+        mask = np.broadcast_to(_data_of(where), np.shape(a))
+        count = np.sum(mask, axis=axis, keepdims=keepdims)
+        return sum_(a, axis=axis, keepdims=keepdims, where=mask) / _as_float(count, a)
     return sum_(a, axis=axis, keepdims=keepdims) / _as_float(_count(a, axis), a)
+
+
+def _data_of(x: Any) -> np.ndarray:
+    return x._data if isinstance(x, _tensor.Tensor) else np.asarray(x, dtype=bool)
 
 
 @implements(np.var)

@@ -26,6 +26,23 @@ from workloads import (
 Peer = dict[str, Callable[[], Any]]  # workload id -> one forward+backward
 
 
+def _w1_w2_functions(xnp: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """W1's chain and W2's staged function for a NumPy-like module (HIPS autograd's
+    autograd.numpy, jax.numpy), for the function transforms of those libraries."""
+
+    def chain(x: Any) -> Any:
+        y = x
+        for _ in range(W1_OPS // 4):
+            y = xnp.sin(xnp.tanh(y * 1.01 + 0.1))
+        return xnp.sum(y)
+
+    def staged(x: Any, y: Any) -> Any:
+        s = lambda v: 1.0 / (1 + xnp.exp(-v))
+        return (x + s(y)) / (s(x) + (x + y) ** 2)
+
+    return chain, staged
+
+
 def _torch() -> Peer:
     import torch
 
@@ -81,15 +98,7 @@ def _hips_autograd() -> Peer:
     import autograd.numpy as anp
     from autograd.scipy.special import logsumexp
 
-    def chain(x: Any) -> Any:
-        y = x
-        for _ in range(W1_OPS // 4):
-            y = anp.sin(anp.tanh(y * 1.01 + 0.1))
-        return anp.sum(y)
-
-    def staged(x: Any, y: Any) -> Any:
-        s = lambda v: 1.0 / (1 + anp.exp(-v))
-        return (x + s(y)) / (s(x) + (x + y) ** 2)
+    chain, staged = _w1_w2_functions(anp)
 
     def mlp(params: list) -> Any:
         w1, b1, w2, b2, w3, b3 = params
@@ -156,16 +165,7 @@ def _jax(jit: bool) -> Peer:
     jax.config.update("jax_enable_x64", True)  # W1, W2, W4, W5 are float64
     compile_ = jax.jit if jit else (lambda f: f)
 
-    def chain(x: Any) -> Any:
-        y = x
-        for _ in range(W1_OPS // 4):
-            y = jnp.sin(jnp.tanh(y * 1.01 + 0.1))
-        return jnp.sum(y)
-
-    def staged(x: Any, y: Any) -> Any:
-        s = lambda v: 1.0 / (1 + jnp.exp(-v))
-        return (x + s(y)) / (s(x) + (x + y) ** 2)
-
+    chain, staged = _w1_w2_functions(jnp)
     x3, labels, rows = jnp.asarray(W3_X), jnp.asarray(W3_LABELS), jnp.arange(len(W3_LABELS))
 
     def mlp(params: list) -> Any:

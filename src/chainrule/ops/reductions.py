@@ -100,8 +100,21 @@ def _masked(a: Any, where: Any, fill: Any) -> Any:
     """``a`` with the entries outside ``where`` (NumPy's reduction mask) set to ``fill``."""
     if where is None or where is True:
         return a
-    mask = where._data if isinstance(where, _tensor.Tensor) else np.asarray(where, dtype=bool)
-    return np.where(mask, a, fill)
+    return np.where(_mask(where), a, fill)
+
+
+def _mask(where: Any) -> np.ndarray:
+    return where._data if isinstance(where, _tensor.Tensor) else np.asarray(where, dtype=bool)
+
+
+def _total(
+    prim: Any, a: Any, axis: Any, dtype: Any, keepdims: bool, initial: Any, where: Any
+) -> Any:
+    """np.sum / np.prod: masked entries count as the identity, ``initial`` joins in."""
+    identity, combine = (0, np.add) if prim is SUM else (1, np.multiply)
+    a = _masked(_cast(a, dtype), where, identity)
+    total = _tensor.apply(prim, (a,), {"axis": axis, "keepdims": bool(keepdims)})
+    return total if initial is None else combine(total, _like(initial, total))
 
 
 @implements(np.sum)
@@ -116,9 +129,7 @@ def sum_(
     **kw: Any,
 ) -> Any:
     reject(np.sum, {"out": out, **kw})
-    a = _masked(_cast(a, dtype), where, 0)
-    total = _tensor.apply(SUM, (a,), {"axis": axis, "keepdims": bool(keepdims)})
-    return total if initial is None else total + _like(initial, total)
+    return _total(SUM, a, axis, dtype, keepdims, initial, where)
 
 
 @implements(np.prod)
@@ -133,9 +144,7 @@ def prod(
     **kw: Any,
 ) -> Any:
     reject(np.prod, {"out": out, **kw})
-    a = _masked(_cast(a, dtype), where, 1)
-    total = _tensor.apply(PROD, (a,), {"axis": axis, "keepdims": bool(keepdims)})
-    return total if initial is None else total * _like(initial, total)
+    return _total(PROD, a, axis, dtype, keepdims, initial, where)
 
 
 def _extreme(
@@ -214,14 +223,10 @@ def mean(
     if a.dtype.kind in "biu":  # NumPy averages integers in float64
         a = a.astype(np.float64)
     if where is not None and where is not True:  # the mean of the selected entries
-        mask = np.broadcast_to(_data_of(where), np.shape(a))
+        mask = np.broadcast_to(_mask(where), np.shape(a))
         count = np.sum(mask, axis=axis, keepdims=keepdims)
         return sum_(a, axis=axis, keepdims=keepdims, where=mask) / _as_float(count, a)
     return sum_(a, axis=axis, keepdims=keepdims) / _as_float(_count(a, axis), a)
-
-
-def _data_of(x: Any) -> np.ndarray:
-    return x._data if isinstance(x, _tensor.Tensor) else np.asarray(x, dtype=bool)
 
 
 @implements(np.var)

@@ -21,8 +21,11 @@ def test_chainrule_matches_the_hand_written_gradients(w):
 
 
 def test_the_installed_peers_match_the_hand_written_gradients():
+    installed = peers.peers()
+    if not installed:  # the bench extra is optional: say so rather than pass vacuously
+        pytest.skip("no peer library installed (pip install '.[bench]')")
     hands = {w.wid: w for w in workloads.WORKLOADS}
-    for name, funcs in peers.peers().items():
+    for name, funcs in installed.items():
         for wid, f in funcs.items():
             if wid != "W4":  # 4e6 elements in every peer: kept out of the test budget
                 assert run._same(f(), hands[wid].hand()), (name, wid)

@@ -362,6 +362,11 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
 
 
 # ------------------------------------------------------------ forward mode
+class _ForwardOverForward(NotImplementedError):
+    """A forward-mode transform inside another: not supported yet (jacobian and hessian
+    catch it to go reverse)."""
+
+
 def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     """``(f(*primals), J @ tangents)`` in forward mode: no backward pass is run.
 
@@ -445,10 +450,6 @@ def jacobian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
         return jacs[0] if single else tuple(jacs)
 
     return jac
-
-
-class _ForwardOverForward(NotImplementedError):
-    """A forward-mode transform inside another: not supported yet."""
 
 
 def _jacobian_one(f: Callable[..., Any], args: tuple, a: int) -> Any:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule._dispatch import astype, getitem, qualified_name
+from chainrule import _registry as reg
+from chainrule._registry import astype, qualified_name, subscript
 from chainrule.activations import KERNELS
-from chainrule.ops import _registry as reg
 from chainrule.ops import scipy_special  # noqa: F401  (SciPy's rows are part of the table)
 
 OUT = Path(__file__).with_name("coverage.md")
@@ -60,7 +60,7 @@ NOTES = {
 
 
 def _name(f: object) -> str:
-    if f is getitem:
+    if f is subscript:
         return "t[index]"
     if f is astype:
         return "t.astype(dtype)"

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import _engine
-from chainrule.ops import _registry as reg
+from chainrule import _registry as reg
+from chainrule import _reuse
 
 # Reuse turns itself off where its reference-count self-test fails; on CPython before
 # 3.14 it must be on.
-REUSES = _engine._reuse
+REUSES = _reuse.enabled
 MUST_REUSE = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
-N = 2 * _engine._REUSE_FROM  # big enough for the sweep to try reusing
+N = 2 * _reuse.REUSE_FROM  # big enough for the sweep to try reusing
 RNG = np.random.default_rng(7)
 X0 = RNG.standard_normal(N)
 W = RNG.standard_normal(N)
@@ -129,7 +129,7 @@ def test_reuse_leaves_hooked_and_retained_gradients_alone():
 def test_the_ownership_self_test_passed_on_this_interpreter():
     if not MUST_REUSE and not REUSES:
         pytest.skip("buffer reuse is off on this interpreter (its self-test says so)")
-    assert _engine._reuse
+    assert _reuse.enabled
 
 
 def test_threads_get_the_sequential_gradients():

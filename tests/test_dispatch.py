@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.ops import _registry as reg
+from chainrule import _registry as reg
 
 ALL_UFUNCS = sorted(
     {getattr(np, n) for n in dir(np) if isinstance(getattr(np, n), np.ufunc)},

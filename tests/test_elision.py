@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import _tensor
+from chainrule import _elide
 
-N = 2 * _tensor._ELIDE_FROM
+N = 2 * _elide.ELIDE_FROM
 X0 = np.random.default_rng(3).standard_normal(N)
 
 W = np.random.default_rng(4).standard_normal(N)
@@ -32,14 +32,14 @@ UNARY_AND_BINARY = {
 
 # Elision turns itself off where reference counts cannot tell a variable from a
 # temporary (Python 3.14's borrowed references may not); before 3.14 it must be on.
-ELIDES = bool(_tensor._TEMP_REFS)
+ELIDES = bool(_elide.TEMP_REFS)
 MUST_ELIDE = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
 def test_calibration_found_the_counts_on_this_interpreter():
     if not MUST_ELIDE and not ELIDES:
         pytest.skip("elision is off on this interpreter (its calibration says so)")
-    assert set(_tensor._TEMP_REFS) == {"op2", "op1", "ufunc1"}
+    assert set(_elide.TEMP_REFS) == {"op2", "op1", "ufunc1"}
 
 
 @pytest.mark.parametrize("name", list(UNARY_AND_BINARY))

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule import _engine, _tensor
+from chainrule import _elide, _reuse
 
 # Ops that keep values moderate, so float64 central differences stay accurate.
 UNARY = [
@@ -168,8 +168,8 @@ def test_elision_and_buffer_reuse_change_no_value_and_no_gradient(prog, shapes):
 
     fast = values_and_grads()
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(_tensor, "_TEMP_REFS", {})  # no elision
-        m.setattr(_engine, "_reuse", False)  # no reuse
+        m.setattr(_elide, "TEMP_REFS", {})  # no elision
+        m.setattr(_reuse, "enabled", False)  # no reuse
         plain = values_and_grads()
     for got, expected in zip(fast, plain, strict=True):
         # sigmoid's reuse rule multiplies its three factors in another order (one ulp)

@@ -8,10 +8,8 @@
 array([ 5.437, 22.167, 80.342])
 """
 
-from __future__ import annotations
-
-# _tensor first: it pulls in the engine, the dispatch layer and the elementwise ops.
-from . import _tensor as _tensor_module  # isort: skip
+# ops registers every rule; _tensor_methods binds Tensor's operators and methods.
+from . import _elide, _tensor_methods, ops  # noqa: F401
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._tensor import Tensor, tensor
 from .activations import (
@@ -29,35 +27,7 @@ from .anomaly import detect_anomaly
 from .errors import AnomalyError, BackwardError, FunctionBackwardError, GradcheckError
 from .function import Function
 from .gradcheck import gradcheck
-from .ops import (  # registers the rules
-    composites,
-    decompositions,
-    elementwise,
-    fft,
-    indexing,
-    linalg,
-    nondiff,
-    reductions,
-    shape,
-    special,
-)
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
-
-del (
-    composites,
-    decompositions,
-    elementwise,
-    fft,
-    indexing,
-    linalg,
-    nondiff,
-    reductions,
-    shape,
-    special,
-)
-
-# Temporaries' reference counts on this interpreter, once every rule is registered.
-_tensor_module.calibrate_elision()
 
 __version__ = "0.1.0"
 
@@ -92,3 +62,15 @@ __all__ = [
     "value_and_grad",
     "vjp",
 ]
+
+# Importing ops registered every rule, and _tensor_methods bound Tensor's operators:
+# now the reference counts of temporaries on this interpreter can be measured.
+_elide.calibrate_elision()
+
+# Submodules users may import by name, besides the names in __all__.
+_SUBMODULES = ["__version__"]
+
+
+def __dir__() -> list[str]:
+    """The public face: ``__all__`` and the documented submodules, nothing private."""
+    return sorted([*__all__, *_SUBMODULES])

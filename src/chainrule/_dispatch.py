@@ -14,37 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from . import _tensor
-from .ops import _registry as reg
+from . import _registry as reg
+from ._record import apply, apply1, apply2, assign, nondiff_call, unwrap, wrap_constant
+from ._registry import qualified_name
+from ._tensor import Tensor
 
-__all__ = ["array_function", "array_ufunc", "astype", "getitem", "nondiff_call"]
-
-
-def getitem(x: Any, index: Any) -> Any:
-    """Registry key for ``t[index]`` (indexing is not a NumPy function)."""
-    return x[index]
-
-
-def astype(x: Any, dtype: Any) -> Any:
-    """Registry key for ``t.astype(dtype)`` (``np.astype`` is missing before NumPy 2.1)."""
-    return x.astype(dtype)
-
-
-def qualified_name(func: Any) -> str:
-    """``np.linalg.solve`` rather than ``solve``, for messages."""
-    module = getattr(func, "__module__", None) or "numpy"
-    name = getattr(func, "__name__", repr(func))
-    if isinstance(func, np.ufunc) or module in (
-        "numpy",
-        "numpy.core.multiarray",
-        "numpy._core.multiarray",
-    ):
-        return f"np.{name}"
-    parts = module.split(".")
-    if parts[0] == "numpy":
-        public = [p for p in parts[1:] if not p.startswith("_")]
-        return ".".join(["np", *public, name])
-    return f"{module}.{name}"
+__all__ = ["array_function", "array_ufunc"]
 
 
 def _no_rule(func: Any, how: str = "") -> TypeError:
@@ -53,32 +28,6 @@ def _no_rule(func: Any, how: str = "") -> TypeError:
         "Tensor would give a result without a gradient. Call it on t.detach() (or t._data) if "
         "the result need not be differentiated, or write a cr.Function for it."
     )
-
-
-def unwrap(obj: Any) -> Any:
-    """Replace Tensors by their data, through lists, tuples and dicts."""
-    if isinstance(obj, _tensor.Tensor):
-        return obj._data
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(unwrap(o) for o in obj)
-    if isinstance(obj, dict):
-        return {k: unwrap(v) for k, v in obj.items()}
-    return obj
-
-
-def _wrap_constant(obj: Any) -> Any:
-    if isinstance(obj, np.ndarray):
-        return _tensor.Tensor._make(obj, None)
-    if isinstance(obj, tuple):
-        return tuple(_wrap_constant(o) for o in obj)
-    if isinstance(obj, list):
-        return [_wrap_constant(o) for o in obj]
-    return obj
-
-
-def nondiff_call(func: Any, args: tuple, kwargs: dict) -> Any:
-    """Run a non-differentiable function on the data; array results become constants."""
-    return _wrap_constant(func(*unwrap(args), **unwrap(kwargs)))
 
 
 # ufunc methods that have a differentiable meaning, as the function that computes it.
@@ -102,22 +51,17 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
     if prim is not None and method == "__call__" and not kwargs:
         if len(inputs) == 1:  # the one input is this Tensor
             # "ufunc": NumPy's call path, on which temporaries were calibrated; not when
-            # called from _record (self is None), whose counts were not.
-            return _tensor.apply1(prim, inputs[0], "ufunc" if self is not None else "")
+            # called from _ufunc_tensor (self is None), whose counts were not.
+            return apply1(prim, inputs[0], "ufunc" if self is not None else "")
         if len(inputs) == 2 and _plain(inputs[0]) and _plain(inputs[1]):
-            return _tensor.apply2(prim, inputs[0], inputs[1])
+            return apply2(prim, inputs[0], inputs[1])
     for x in inputs:
         if not _plain(x):
             return NotImplemented  # another library's array type: let it decide
     if "out" in kwargs:
         out = kwargs.pop("out")
         out = out if isinstance(out, tuple) else (out,)
-        if (
-            len(out) == 1
-            and isinstance(out[0], _tensor.Tensor)
-            and method == "__call__"
-            and not kwargs
-        ):
+        if len(out) == 1 and isinstance(out[0], Tensor) and method == "__call__" and not kwargs:
             return _into(out[0], ufunc, inputs)
         raise TypeError(
             f"{qualified_name(ufunc)}(..., out=...) with Tensors: the result can only be "
@@ -131,7 +75,7 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
                 kwargs.setdefault("axis", 0)  # ufunc.reduce defaults to axis 0, np.sum to None
             return reg.FUNCTION_RULES[target](*inputs, **kwargs)
         if ufunc in reg.NONDIFF_UFUNCS:
-            return _wrap_constant(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
+            return wrap_constant(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
         raise _no_rule(ufunc, f".{method}")
     if prim is not None:
         if kwargs:
@@ -140,24 +84,25 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
                 f"{qualified_name(ufunc)} on a Tensor does not support the keyword argument(s) "
                 f"{bad}; apply them after the call (for dtype=, use .astype())"
             )
-        return _tensor.apply(prim, inputs)
+        return apply(prim, *inputs)
     if ufunc in reg.NONDIFF_UFUNCS:
         return nondiff_call(ufunc, inputs, kwargs)
     raise _no_rule(ufunc)
 
 
 def _into(target: Any, ufunc: np.ufunc, inputs: tuple) -> Any:
-    """ufunc(*inputs, out=target) for a Tensor target: an in-place write (Tensor._assign)."""
-    return target._assign(f"{qualified_name(ufunc)}(..., out=t)", ufunc, inputs, _record, ufunc)
+    """ufunc(*inputs, out=target) for a Tensor target: an in-place write (_record.assign)."""
+    what = f"{qualified_name(ufunc)}(..., out=t)"
+    return assign(target, what, ufunc, inputs, _ufunc_tensor, ufunc)
 
 
-def _record(ufunc: np.ufunc, inputs: tuple) -> Any:
+def _ufunc_tensor(ufunc: np.ufunc, *inputs: Any) -> Any:
     """ufunc(*inputs) on the tape, as a Tensor even when only constants went in."""
     result = array_ufunc(None, ufunc, "__call__", *inputs)
-    if isinstance(result, _tensor.Tensor):
+    if isinstance(result, Tensor):
         return result
     if isinstance(result, (np.ndarray, np.generic)):
-        return _tensor.Tensor._make(np.asarray(result), None)
+        return Tensor._make(np.asarray(result), None)
     raise TypeError(f"{qualified_name(ufunc)}(..., out=t): no Tensor result to write")
 
 
@@ -168,16 +113,16 @@ _PLAIN = (int, float, bool, complex, np.ndarray, np.generic)
 
 def _plain(x: Any) -> bool:
     """A Tensor, an ndarray or a scalar: not another library's array type."""
-    return isinstance(x, (_tensor.Tensor, *_PLAIN)) or not hasattr(x, "__array_ufunc__")
+    return isinstance(x, (Tensor, *_PLAIN)) or not hasattr(x, "__array_ufunc__")
 
 
 def array_function(self: Any, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
     """``Tensor.__array_function__``: route a NumPy function on Tensors to its implementation."""
     for t in types:
-        if not issubclass(t, (_tensor.Tensor, np.ndarray)):
+        if not issubclass(t, (Tensor, np.ndarray)):
             return NotImplemented
     meta = _FAST_METADATA.get(func)
-    if meta is not None and len(args) == 1 and not kwargs and isinstance(args[0], _tensor.Tensor):
+    if meta is not None and len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
         return meta(args[0]._data)  # np.shape(t), np.ndim(t) ...: rules call these often
     impl = reg.FUNCTION_RULES.get(func)
     if impl is not None:

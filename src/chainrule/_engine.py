@@ -21,13 +21,14 @@ each gradient and each node's saved values as soon as they are consumed.
 from __future__ import annotations
 
 import itertools
-import sys
 from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
-from . import _mode, _tensor  # _tensor is partly loaded when this is imported: use at call time
+from . import _mode
+from ._reuse import REUSE_FROM, accumulate, free_buffers
+from .anomaly import check_backward
 from .errors import BackwardError
 
 __all__ = ["Node", "add_grads", "run_backward"]
@@ -118,80 +119,6 @@ def run_hooks(hooks: list, g: Any) -> Any:
     return g
 
 
-# ------------------------------------------------------------------ buffer reuse
-# The sweep may write into an array that only it holds: a gradient a rule just made,
-# or a saved value of a node being released that no Tensor, node or view refers to.
-# "Only it holds" is read from the reference count. _SOLE_REFS is the count `refs` sees
-# for an array held by one variable; each function between the holder and _own adds
-# one (its argument), which the callers pass as ``holders``. A self-test at import
-# checks this arithmetic on the running interpreter and turns reuse off if it fails.
-# The reference count (the engine's buffer reuse and _tensor's temporary elision read
-# it); -1 where the interpreter keeps none (PyPy), which turns both off.
-refs = getattr(sys, "getrefcount", lambda a: -1)
-
-
-def _probe_sole_refs() -> int:
-    a = np.empty(1)
-    return refs(a)
-
-
-_SOLE_REFS = _probe_sole_refs()
-_REUSE_FROM = 1 << 15  # elements: for smaller arrays allocating beats checking
-
-
-def _own(a: Any, holders: int) -> bool:
-    """Whether ``a`` is an array with its own memory that only the caller's
-    ``holders`` variables (counted through the call chain) refer to."""
-    return (
-        _reuse
-        and type(a) is np.ndarray
-        and a.base is None
-        and a.flags.writeable
-        and refs(a) == _SOLE_REFS + holders
-    )
-
-
-def _accumulate(total: Any, g: Any) -> Any:
-    """total + g, in place when only the caller's variable holds ``total`` (a fresh
-    array that a rule made) and it is big enough that the allocation matters."""
-    if (
-        type(total) is np.ndarray
-        and total.size >= 1024
-        and total.shape == g.shape
-        and _own(total, 2)  # the caller's variable and this function's argument
-    ):
-        return np.add(total, g, out=total)
-    return total + g
-
-
-def _free_buffers(g: Any, ans: Any, args: tuple) -> tuple:
-    """For a node being released: which of its upstream gradient, output and inputs
-    (each of g's shape and dtype) only the caller's variables hold, so that a rule may
-    overwrite them. Each is held by one caller variable (``args`` by its tuple) and by
-    this function's argument (or loop variable)."""
-    shape, dtype = g.shape, g.dtype
-    free = [_own(g, 2), _own(ans, 2) and ans.dtype == dtype]
-    for a in args:
-        free.append(_own(a, 2) and a.shape == shape and a.dtype == dtype)
-    return tuple(free)
-
-
-def _reuse_self_test() -> bool:
-    """Run the two checks above on arrays known to be sole or shared."""
-    g, shared, n = np.ones(1024), np.ones(1024), np.ones(1024)
-    keep = [shared]  # a second holder
-    args = (n, shared)
-    del n
-    if _free_buffers(g, shared, args) != (True, False, True, False):
-        return False
-    total = np.ones(1024)
-    return _accumulate(total, g) is total and _accumulate(keep[0], g) is not keep[0]
-
-
-_reuse = True  # for the self-test
-_reuse = _reuse_self_test()
-
-
 def unbroadcast(g: Any, shape: tuple[int, ...], prim_name: str, index: int) -> Any:
     """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
     extra = g.ndim - len(shape)
@@ -243,7 +170,9 @@ def run_backward(
     ``create_graph`` (to record them) or in forward mode (to carry tangents).
     """
     state = _mode.state
-    tensor_mode = create_graph or state.forward > 0
+    # Rules see Tensors under create_graph (to record them) or in forward mode (to carry
+    # tangents); the engine knows no Tensor class and makes them of its root's type.
+    tensor_type = type(root) if create_graph or state.forward > 0 else None
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
     captured: dict[Node, Any] = {}
     node = root._node
@@ -264,7 +193,7 @@ def run_backward(
         # A sweep further up this thread's stack may have silenced NumPy already.
         sweep = _sweep if quiet else _silent_sweep
         try:
-            sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_mode)
+            sweep(node, head, leaf_grads, captured, stops, retain_graph, tensor_type)
         finally:
             state.enabled, state.quiet, state.plain = enabled, quiet, plain
     if inputs is not None:
@@ -279,7 +208,7 @@ def run_backward(
         if hooks:
             g = run_hooks(hooks, g)
         if not create_graph:
-            if tensor_mode and isinstance(g, _tensor.Tensor):
+            if tensor_type is not None and isinstance(g, tensor_type):
                 g = g._data
             g = _private_leaf_grad(g, seen)
         leaf.grad = g if leaf.grad is None else add_grads(leaf.grad, g)
@@ -293,7 +222,7 @@ def _sweep(
     captured: dict[Node, Any],
     stops: Any,
     retain_graph: bool,
-    tensor_mode: bool,
+    tensor_type: Any,
 ) -> None:
     create_graph = _mode.state.enabled  # run_backward set grad mode to create_graph
     anomaly = _mode.state.anomaly > 0
@@ -318,16 +247,16 @@ def _sweep(
         if node.writes and ans is not None:  # the output its rules read was overwritten
             raise output_modified_error(node)
         saved = args  # the forward's values (or zero-byte stand-ins): shapes and dtypes
-        if tensor_mode:
-            args, ans = _live_values(node, args, ans, create_graph)
+        if tensor_type:
+            args, ans = _live_values(tensor_type, node, args, ans, create_graph)
         vjps = prim.vjps
         # A custom Function: one backward() gives every input's gradient.
         joint = iter(prim.joint_vjp(g, ans, args, kwargs, parents)) if vjps is None else None
         if (
             type(g) is _ndarray
             and prim.reuse is not None
-            and g.size >= _REUSE_FROM
-            and not (retain_graph or tensor_mode or anomaly)
+            and g.size >= REUSE_FROM
+            and not (retain_graph or tensor_type or anomaly)
         ):
             # Released now, so the sweep's variables are the only holders of what the
             # node saved; the rule may then compute into the buffers nobody else sees.
@@ -336,7 +265,7 @@ def _sweep(
             needed = [False] * len(args)
             for i, _, _ in parents:
                 needed[i] = True
-            free = _free_buffers(g, ans, args)  # on its own line: see _own
+            free = free_buffers(g, ans, args)  # on its own line: see _reuse.own
             reused = prim.reuse(g, ans, args, free, needed)
             if reused is not None:
                 joint = iter([reused[i] for i, _, _ in parents])
@@ -355,8 +284,6 @@ def _sweep(
             if gi is None:
                 continue
             if anomaly:
-                from .anomaly import check_backward
-
                 check_backward(node, i, g, gi, saved)
             data = saved[i]
             kind = type(gi)
@@ -371,7 +298,7 @@ def _sweep(
                     grads[ref] = gi
                     heappush(queue, (ref.seq, ref))
                 else:
-                    grads[ref] = _accumulate(old, gi)
+                    grads[ref] = accumulate(old, gi)
             else:
                 entry = leaf_grads.get(id(ref))
                 if entry is None:
@@ -379,7 +306,7 @@ def _sweep(
                 else:
                     old = entry[1]
                     entry[1] = None  # then only `old` holds it
-                    entry[1] = _accumulate(old, gi)
+                    entry[1] = accumulate(old, gi)
         if not retain_graph:  # release, inline: drop what was saved, keep the name
             node.args = node.kwargs = node.parents = node.out = None
 
@@ -398,18 +325,18 @@ def _conform(gi: Any, data: Any, prim_name: str, index: int) -> Any:
     return gi
 
 
-def _live_values(node: Node, args: tuple, ans: Any, create_graph: bool) -> tuple:
+def _live_values(tensor: Any, node: Node, args: tuple, ans: Any, create_graph: bool) -> tuple:
     """The node's inputs and output as Tensors, so that what its rules compute is
     recorded in turn (create_graph) and carries tangents (forward mode)."""
     live = list(args)
     for i, ref, _ in node.parents:  # type: ignore[union-attr]
         if type(ref) is Node:
-            t = _tensor.Tensor._make(np.asarray(args[i]), ref)
+            t = tensor._make(np.asarray(args[i]), ref)
             t._tangent = ref.out_tangent
             live[i] = t
         else:
             live[i] = ref
     if ans is not None:
-        ans = _tensor.Tensor._make(np.asarray(ans), node if create_graph else None)
+        ans = tensor._make(np.asarray(ans), node if create_graph else None)
         ans._tangent = node.out_tangent
     return tuple(live), ans

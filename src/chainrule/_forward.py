@@ -19,19 +19,28 @@ from typing import Any
 
 import numpy as np
 
-from . import _mode, _tensor  # _tensor is partly loaded when this is imported: use at call time
+from . import _mode
+from ._registry import complex_record
+from ._tensor import Tensor
 
 __all__ = ["attach_tangent", "primitive_tangent"]
 
 
 def primitive_tangent(
-    prim: Any, tangents: list, ans: Any, primals: tuple, kwargs: dict | None, args: tuple
+    prim: Any,
+    tangents: list,
+    ans: Any,
+    primals: tuple,
+    kwargs: dict | None,
+    args: tuple,
+    apply: Any,
 ) -> Any:
     """The output tangent of ``prim`` given one tangent (or None) per positional argument.
 
     ``args`` are the arguments as given (Tensors or not): a linear primitive sees zeros
     for data (Tensors, float arrays) without a tangent, and options (indices, shapes,
-    axes) as they are.
+    axes) as they are. ``apply`` is the recorder's (this module sits below it), which
+    a linear primitive's tangent runs through, so that it records on Tensors.
     """
     kw = kwargs or {}
     if prim.jvp is not None:
@@ -51,17 +60,18 @@ def primitive_tangent(
             t if t is not None else (np.zeros(np.shape(p), np.result_type(p)) if is_data(a) else p)
             for t, p, a in zip(tangents, primals, args, strict=True)
         ]
-        return _tensor.call(prim, *filled, **kw)
+        return apply(prim, *filled, **kw)
     raise TypeError(f"chainrule has no forward-mode (JVP) rule for '{prim.name}'")
 
 
 def is_data(a: Any) -> bool:
-    return isinstance(a, _tensor.Tensor) or (isinstance(a, np.ndarray) and a.dtype.kind in "fc")
+    return isinstance(a, Tensor) or (isinstance(a, np.ndarray) and a.dtype.kind in "fc")
 
 
-def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> None:
-    """Give ``result`` (the Tensor ``prim`` produced from ``args``) its tangent, if any."""
-    Tensor = _tensor.Tensor
+def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None, apply: Any) -> None:
+    """Give ``result`` (the Tensor ``prim`` produced from ``args``) its tangent, if any.
+
+    ``apply`` is the recorder's, passed down (see primitive_tangent)."""
     tangents, data = [], []
     carried = complex_in = tensor_tangents = False
     for a in args:  # one pass: this runs for every operation while a jvp runs
@@ -80,7 +90,7 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
         return
     dtype = result._data.dtype
     if complex_in or dtype.kind == "c":
-        prim = _tensor._complex_record(prim)
+        prim = complex_record(prim)
     state = _mode.state
     # The tangent must itself be differentiable when the result is recorded or a tangent
     # coming in is (grad with respect to a jvp's tangents), unless the transform says
@@ -95,11 +105,11 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None) -> 
         # paused, they compute no tangents of tangents. (On plain arrays nothing records.)
         forward = _mode.set_forward(0)
         try:
-            tangent = rule(prim, tangents, ans, primals, kwargs, args)
+            tangent = rule(prim, tangents, ans, primals, kwargs, args, apply)
         finally:
             _mode.set_forward(forward)
     else:
-        tangent = rule(prim, tangents, ans, primals, kwargs, args)
+        tangent = rule(prim, tangents, ans, primals, kwargs, args, apply)
     if tangent is None:
         return
     if tangent.dtype != dtype and dtype.kind in "fc":

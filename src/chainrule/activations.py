@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ._tensor import Tensor, apply, apply1
+from ._record import apply, apply1
+from ._tensor import Tensor
 from .ops import elementwise as ew
 from .ops import special as sp
 from .ops.special import sigmoid_backward
@@ -108,7 +109,7 @@ def softmax(x: Any, axis: int = -1) -> Any:
     array([0.5, 0.5])
     """
     if isinstance(x, Tensor):
-        return apply(sp.SOFTMAX, (x,), {"axis": axis})
+        return apply(sp.SOFTMAX, x, axis=axis)
     return sp.softmax_kernel(_float_array(x, "cr.softmax"), axis=axis)
 
 
@@ -120,7 +121,7 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
     array([-1000.,     0.])
     """
     if isinstance(x, Tensor):
-        return apply(sp.LOG_SOFTMAX, (x,), {"axis": axis})
+        return apply(sp.LOG_SOFTMAX, x, axis=axis)
     return sp.log_softmax_kernel(_float_array(x, "cr.log_softmax"), axis=axis)
 
 
@@ -134,7 +135,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     1000.6931471805599
     """
     if isinstance(x, Tensor):
-        return apply(sp.LOGSUMEXP, (x,), {"axis": axis, "keepdims": bool(keepdims)})
+        return apply(sp.LOGSUMEXP, x, axis=axis, keepdims=bool(keepdims))
     return sp.logsumexp_kernel(_float_array(x, "cr.logsumexp"), axis=axis, keepdims=keepdims)
 
 

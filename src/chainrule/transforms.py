@@ -22,7 +22,8 @@ import numpy as np
 
 from . import _mode
 from ._engine import run_backward
-from ._tensor import Tensor, apply
+from ._record import apply
+from ._tensor import Tensor
 from .ops.shape import IDENTITY
 
 __all__ = ["grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp"]
@@ -85,7 +86,7 @@ def _input(x: Any, where: str, requires_grad: bool, tangent: Any = None) -> Tens
         if tangent is None:
             tangent = x._tangent  # an outer jvp's tangent flows on through this transform
         with _mode.enable_grad(), _mode.forward_mode(False):
-            t = apply(IDENTITY, (x,)) if x.requires_grad else Tensor._make(x._data, None)
+            t = apply(IDENTITY, x) if x.requires_grad else Tensor._make(x._data, None)
     else:
         t = Tensor._make(_float_array(x, where), None)
     if requires_grad and t._node is None:

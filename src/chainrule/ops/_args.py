@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dispatch import qualified_name
+from .._registry import qualified_name
 
 
 def reject(func: Any, kwargs: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:

@@ -12,14 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tensor
+from .._record import apply
+from .._registry import FUNCTION_RULES, defprim, implements
+from .._tensor import Tensor
 from ._args import axis_index, normalize_axes, reject
-from ._registry import FUNCTION_RULES, defprim, implements
 from .indexing import SCATTER, getitem, take_along_axis
 
 
 def _data(x: Any) -> np.ndarray:
-    return x._data if isinstance(x, _tensor.Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 # ----------------------------------------------------------------- sorting
@@ -122,7 +123,7 @@ def _cumprod_weights(x: Any, axis: int) -> Any:
 def _cumprod_vjp(g: Any, ans: Any, x: Any, axis: Any = None) -> Any:
     if axis is None:
         return np.reshape(_cumprod_vjp(g, ans, np.ravel(x), 0), np.shape(x))
-    if isinstance(x, _tensor.Tensor) and np.any(x._data == 0):
+    if isinstance(x, Tensor) and np.any(x._data == 0):
         raise NotImplementedError(
             "second derivatives of np.cumprod at an input containing zeros are not supported"
         )
@@ -147,9 +148,7 @@ def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any
     reject(np.cumprod, {"out": out})
     if dtype is not None:
         a = a.astype(dtype)
-    return _tensor.apply(
-        CUMPROD, (a,), {"axis": None if axis is None else axis_index(axis, np.ndim(a))}
-    )
+    return apply(CUMPROD, a, axis=None if axis is None else axis_index(axis, np.ndim(a)))
 
 
 # ---------------------------------------------------------- differences
@@ -195,8 +194,8 @@ def interp(
 ) -> Any:
     reject(np.interp, {"period": period})
     # xp and fp may be lists, as in NumPy: index arrays, not lists, below.
-    xp = xp if isinstance(xp, _tensor.Tensor) else np.asarray(xp, np.float64)
-    fp = fp if isinstance(fp, _tensor.Tensor) else np.asarray(fp)
+    xp = xp if isinstance(xp, Tensor) else np.asarray(xp, np.float64)
+    fp = fp if isinstance(fp, Tensor) else np.asarray(fp)
     xd, xpd = _data(x), _data(xp)
     if xpd.ndim != 1 or np.ndim(fp) != 1 or len(xpd) != np.shape(fp)[0]:
         raise ValueError("np.interp: xp and fp must be 1-D sequences of the same length")
@@ -217,7 +216,7 @@ def _full_convolution(a: Any, v: Any) -> Any:
     n, m = np.shape(a)[0], np.shape(v)[0]
     products = np.multiply(np.reshape(a, (-1, 1)), np.reshape(v, (1, -1)))  # (n, m)
     diagonal = (np.arange(n)[:, None] + np.arange(m)[None, :]).ravel()  # out index i + j
-    return _tensor.call(SCATTER, np.ravel(products), diagonal, (n + m - 1,))
+    return apply(SCATTER, np.ravel(products), diagonal, (n + m - 1,))
 
 
 def _mode_slice(full: Any, n: int, m: int, mode: str) -> Any:
@@ -373,7 +372,7 @@ def diag(v: Any, k: int = 0) -> Any:
     size = n + abs(k)
     i = np.arange(n)
     index = (i + max(-k, 0), i + max(k, 0))
-    return _tensor.call(SCATTER, v, index, (size, size))
+    return apply(SCATTER, v, index, (size, size))
 
 
 @implements(np.diagflat)
@@ -588,7 +587,7 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
 # ---------------------------------------------- polynomials, integrals, statistics
 @implements(np.polyval)
 def polyval(p: Any, x: Any) -> Any:
-    p = p if isinstance(p, _tensor.Tensor) else np.asarray(p)
+    p = p if isinstance(p, Tensor) else np.asarray(p)
     if np.ndim(p) != 1:
         raise ValueError(f"np.polyval: p must be 1-D coefficients, got shape {np.shape(p)}")
     y = np.zeros_like(_data(x)) + (getitem(p, 0) if np.size(_data(p)) else 0)

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tensor
+from .._record import apply
+from .._registry import defprim, implements
+from .._tensor import Tensor
 from ._args import reject
-from ._registry import defprim, implements
 
 
 def _T(a: Any) -> Any:
@@ -24,7 +25,7 @@ def _T(a: Any) -> Any:
 
 
 def _data(x: Any) -> np.ndarray:
-    return x._data if isinstance(x, _tensor.Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _gaps(w: Any, what: str) -> Any:
@@ -64,14 +65,14 @@ LOGABSDET = defprim(
 
 @implements(np.linalg.det)
 def det(a: Any) -> Any:
-    return _tensor.apply(DET, (a,))
+    return apply(DET, a)
 
 
 @implements(np.linalg.slogdet)
 def slogdet(a: Any) -> Any:
-    sign = _tensor.Tensor._make(np.asarray(np.linalg.slogdet(_data(a))[0]), None)
+    sign = Tensor._make(np.asarray(np.linalg.slogdet(_data(a))[0]), None)
     result_type: Any = type(np.linalg.slogdet(np.eye(1)))
-    return result_type(sign, _tensor.apply(LOGABSDET, (a,)))
+    return result_type(sign, apply(LOGABSDET, a))
 
 
 # ----------------------------------------------------------------- cholesky
@@ -99,7 +100,7 @@ CHOLESKY = defprim("linalg.cholesky", np.linalg.cholesky, _cholesky_vjp, jvp=_ch
 
 @implements(np.linalg.cholesky)
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    L = _tensor.apply(CHOLESKY, (a,))
+    L = apply(CHOLESKY, a)
     return _T(L) if upper else L
 
 
@@ -147,13 +148,13 @@ EIGH_VECTORS = defprim(
 
 @implements(np.linalg.eigvalsh)
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
-    return _tensor.apply(EIGVALSH, (a, UPLO))
+    return apply(EIGVALSH, a, UPLO)
 
 
 @implements(np.linalg.eigh)
 def eigh(a: Any, UPLO: str = "L") -> Any:
     result_type: Any = type(np.linalg.eigh(np.eye(1)))
-    return result_type(_tensor.apply(EIGVALSH, (a, UPLO)), _tensor.apply(EIGH_VECTORS, (a, UPLO)))
+    return result_type(apply(EIGVALSH, a, UPLO), apply(EIGH_VECTORS, a, UPLO))
 
 
 # ----------------------------------------------------------------------- svd
@@ -257,7 +258,7 @@ SVD_VH = defprim(
 def svd(
     a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
 ) -> Any:
-    values = _tensor.apply(SVD_VALUES, (a,))
+    values = apply(SVD_VALUES, a)
     if not compute_uv:
         return values
     m, n = np.shape(a)[-2:]
@@ -267,12 +268,12 @@ def svd(
             "singular vectors are not unique and have no gradient; pass full_matrices=False"
         )
     result_type: Any = type(np.linalg.svd(np.eye(1)))
-    return result_type(_tensor.apply(SVD_U, (a,)), values, _tensor.apply(SVD_VH, (a,)))
+    return result_type(apply(SVD_U, a), values, apply(SVD_VH, a))
 
 
 @implements(np.linalg.svdvals) if hasattr(np.linalg, "svdvals") else (lambda f: f)
 def svdvals(x: Any, /) -> Any:
-    return _tensor.apply(SVD_VALUES, (x,))
+    return apply(SVD_VALUES, x)
 
 
 # ------------------------------------------------------------------------ qr
@@ -333,13 +334,13 @@ QR_R = defprim("linalg.qr.r", lambda a: np.linalg.qr(a)[1], _qr_r_vjp, jvp=_qr_r
 @implements(np.linalg.qr)
 def qr(a: Any, mode: str = "reduced") -> Any:
     if mode == "r":
-        return _tensor.apply(QR_R, (a,))
+        return apply(QR_R, a)
     if mode != "reduced":
         raise TypeError(
             f"chainrule has no derivative rule for np.linalg.qr(mode={mode!r}); use 'reduced'"
         )
     result_type: Any = type(np.linalg.qr(np.eye(1)))
-    return result_type(_tensor.apply(QR_Q, (a,)), _tensor.apply(QR_R, (a,)))
+    return result_type(apply(QR_Q, a), apply(QR_R, a))
 
 
 # ---------------------------------------------------------------------- norm
@@ -371,7 +372,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     ndim = np.ndim(x)
     if axis is None and ord is None:
         axes = tuple(range(ndim))
-        return _tensor.apply(NORM2, (x,), {"axis": axes, "keepdims": keepdims})
+        return apply(NORM2, x, axis=axes, keepdims=keepdims)
     if axis is None:
         if ndim > 2:
             raise ValueError("np.linalg.norm: improper number of dimensions to norm")
@@ -387,7 +388,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
 
 def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
     if ord is None or ord == 2:
-        return _tensor.apply(NORM2, (x,), {"axis": (axis,), "keepdims": keepdims})
+        return apply(NORM2, x, axis=(axis,), keepdims=keepdims)
     a = np.abs(x)
     if ord == np.inf:
         return np.max(a, axis=axis, keepdims=keepdims)
@@ -406,7 +407,7 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     row, col = axes
     result: Any
     if ord in (None, "fro"):
-        return _tensor.apply(NORM2, (x,), {"axis": axes, "keepdims": keepdims})
+        return apply(NORM2, x, axis=axes, keepdims=keepdims)
     if ord in ("nuc", 2, -2):
         values = svdvals(np.moveaxis(x, axes, (-2, -1)))
         result = (
@@ -464,7 +465,7 @@ PINV = defprim(
 @implements(np.linalg.pinv)
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, **kw: Any) -> Any:
     reject(np.linalg.pinv, kw)
-    return _tensor.apply(PINV, (a,), {"rcond": rcond} if rcond is not None else None)
+    return apply(PINV, a, **({"rcond": rcond} if rcond is not None else {}))
 
 
 # ------------------------------------------------------------- composites
@@ -476,7 +477,7 @@ def matrix_power(a: Any, n: int) -> Any:
     size = np.shape(a)[-1]
     if n == 0:
         eye = np.broadcast_to(np.eye(size, dtype=_data(a).dtype), np.shape(a))
-        return _tensor.Tensor._make(np.array(eye), None)
+        return Tensor._make(np.array(eye), None)
     result: Any = None
     base = a
     while n:  # binary powering: log2(n) products
@@ -507,8 +508,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
         residuals = np.sum((np.matmul(a, x) - b) ** 2, axis=0)
         residuals = np.reshape(residuals, (-1,)) if np.ndim(b) > 1 else np.reshape(residuals, (1,))
     else:
-        residuals = _tensor.Tensor._make(np.zeros((0,), _data(a).dtype), None)
-    const = _tensor.Tensor._make
+        residuals = Tensor._make(np.zeros((0,), _data(a).dtype), None)
+    const = Tensor._make
     return x, residuals, rank, const(np.asarray(s), None)
 
 
@@ -555,10 +556,10 @@ EIG_VECTORS = defprim(
 
 @implements(np.linalg.eigvals)
 def eigvals(a: Any) -> Any:
-    return _tensor.apply(EIGVALS, (a,))
+    return apply(EIGVALS, a)
 
 
 @implements(np.linalg.eig)
 def eig(a: Any) -> Any:
     result_type: Any = type(np.linalg.eig(np.eye(1)))
-    return result_type(_tensor.apply(EIGVALS, (a,)), _tensor.apply(EIG_VECTORS, (a,)))
+    return result_type(apply(EIGVALS, a), apply(EIG_VECTORS, a))

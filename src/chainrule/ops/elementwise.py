@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tensor
+from .._record import apply
+from .._registry import UFUNC_RULES, defprim, implements
 from ._args import reject
-from ._registry import UFUNC_RULES, defprim, implements
 
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
@@ -415,7 +415,7 @@ def clip(
     hi = None if hi is _UNSET else hi
     if lo is None and hi is None:
         raise ValueError("np.clip: at least one of a_min and a_max must be given")
-    return _tensor.apply(CLIP, (a, lo, hi))
+    return apply(CLIP, a, lo, hi)
 
 
 # Real and imaginary parts: real-linear maps. For a real input they are x and 0.
@@ -425,12 +425,12 @@ IMAG = defprim("imag", np.imag, lambda g, ans, x: g * 1j, linear=True, reads="sh
 
 @implements(np.real)
 def real(val: Any) -> Any:
-    return _tensor.apply(REAL, (val,))
+    return apply(REAL, val)
 
 
 @implements(np.imag)
 def imag(val: Any) -> Any:
-    return _tensor.apply(IMAG, (val,))
+    return apply(IMAG, val)
 
 
 @implements(np.angle)

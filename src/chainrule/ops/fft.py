@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tensor
+from .._record import apply
+from .._registry import defprim, implements
+from .._tensor import Tensor
 from ._args import reject
-from ._registry import defprim, implements
 
 _DUAL: dict[Any, Any] = {
     None: "forward",
@@ -145,7 +146,7 @@ def _sizes(s: Any) -> Any:
 
 
 def _apply_fft(a: Any, s: Any, axes: Any, norm: Any, inverse: bool) -> Any:
-    return _tensor.apply(FFTN, (a, s, None if axes is None else tuple(axes), norm, inverse))
+    return apply(FFTN, a, s, None if axes is None else tuple(axes), norm, inverse)
 
 
 @implements(np.fft.fft)
@@ -187,7 +188,7 @@ def ifftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = 
 
 
 def _real_input(a: Any, name: str) -> None:
-    data = a._data if isinstance(a, _tensor.Tensor) else np.asarray(a)
+    data = a._data if isinstance(a, Tensor) else np.asarray(a)
     if data.dtype.kind == "c":
         raise TypeError(
             f"{name} of complex data: NumPy discards the imaginary part; take np.real first"
@@ -199,7 +200,7 @@ def rfft(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = Non
     reject(np.fft.rfft, {"out": out})
     _real_input(a, "np.fft.rfft")
     s, axes = _one_axis(n, axis)
-    return _tensor.apply(RFFTN, (a, s, axes), {"norm": norm} if norm else None)
+    return apply(RFFTN, a, s, axes, **({"norm": norm} if norm else {}))
 
 
 @implements(np.fft.rfft2)
@@ -212,7 +213,7 @@ def rfftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = 
     reject(np.fft.rfftn, {"out": out})
     _real_input(a, "np.fft.rfftn")
     ax = None if axes is None else tuple(axes)
-    return _tensor.apply(RFFTN, (a, _sizes(s), ax), {"norm": norm} if norm else None)
+    return apply(RFFTN, a, _sizes(s), ax, **({"norm": norm} if norm else {}))
 
 
 @implements(np.fft.irfft)
@@ -221,7 +222,7 @@ def irfft(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = No
     s, axes = _one_axis(n, axis)
     if s is None:
         s = (2 * (np.shape(a)[axis] - 1),)
-    return _tensor.apply(IRFFTN, (_complex(a), s, axes), {"norm": norm} if norm else None)
+    return apply(IRFFTN, _complex(a), s, axes, **({"norm": norm} if norm else {}))
 
 
 @implements(np.fft.irfft2)
@@ -236,12 +237,12 @@ def irfftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any =
     if s is None:
         shape = np.shape(a)
         s = tuple(shape[k] for k in ax[:-1]) + (2 * (shape[ax[-1]] - 1),)
-    return _tensor.apply(IRFFTN, (_complex(a), _sizes(s), ax), {"norm": norm} if norm else None)
+    return apply(IRFFTN, _complex(a), _sizes(s), ax, **({"norm": norm} if norm else {}))
 
 
 def _complex(a: Any) -> Any:
     """irfft reads a spectrum: a real Tensor is made complex first (recorded)."""
-    data = a._data if isinstance(a, _tensor.Tensor) else np.asarray(a)
+    data = a._data if isinstance(a, Tensor) else np.asarray(a)
     return a if data.dtype.kind == "c" else a.astype(np.result_type(data, np.complex64))
 
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dispatch, _tensor
+from .._record import apply, nondiff_call
+from .._registry import defprim, implements, subscript
+from .._tensor import Tensor
 from ._args import axis_index, reject
-from ._registry import defprim, implements
 
 
 def _has_integer_array(index: Any) -> bool:
@@ -29,11 +30,11 @@ def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 # getitem and scatter_add are each other's adjoint.
 def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any) -> Any:
-    return _tensor.call(SCATTER, g, index, np.shape(x))
+    return apply(SCATTER, g, index, np.shape(x))
 
 
 def _scatter_vjp(g: Any, ans: Any, src: Any, index: Any, shape: tuple[int, ...]) -> Any:
-    return _tensor.call(GETITEM, g, index)
+    return apply(GETITEM, g, index)
 
 
 GETITEM = defprim("getitem", lambda x, index: x[index], _getitem_vjp, linear=True, reads="shapes")
@@ -63,7 +64,7 @@ SETITEM = defprim(
     _assign,
     _assign_vjp_x,
     None,
-    lambda g, ans, x, index, value: _tensor.call(GETITEM, g, index),  # engine sums broadcasts
+    lambda g, ans, x, index, value: apply(GETITEM, g, index),  # engine sums broadcasts
     # Linear in (x, value) together: the tangent is the assignment of the tangents,
     # recorded when they are Tensors (grad of a jvp).
     jvp=lambda t, ans, x, index, value: _assign_tangent(
@@ -75,23 +76,23 @@ SETITEM = defprim(
 
 
 def _assign_tangent(tx: Any, index: Any, tvalue: Any) -> Any:
-    return _tensor.call(SETITEM, tx, index, tvalue)
+    return apply(SETITEM, tx, index, tvalue)
 
 
 def _raw_index(index: Any) -> Any:
     """Tensors used as indices (integer arrays, boolean masks) index by their data."""
-    if isinstance(index, _tensor.Tensor):
+    if isinstance(index, Tensor):
         return index._data
     if isinstance(index, tuple):
         return tuple(_raw_index(i) for i in index)
-    if isinstance(index, list) and any(isinstance(i, _tensor.Tensor) for i in index):
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
         return [_raw_index(i) for i in index]
     return index
 
 
-@implements(_dispatch.getitem)
+@implements(subscript)
 def getitem(x: Any, index: Any) -> Any:
-    return _tensor.apply(GETITEM, (x, _raw_index(index)))
+    return apply(GETITEM, x, _raw_index(index))
 
 
 WHERE = defprim(
@@ -109,11 +110,11 @@ WHERE = defprim(
 @implements(np.where)
 def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:  # np.where(cond) is np.nonzero(cond): indices, no gradient
-        return _dispatch.nondiff_call(np.where, (condition,), {})
+        return nondiff_call(np.where, (condition,), {})
     if x is None or y is None:
         raise ValueError("np.where: either both or neither of x and y should be given")
-    cond = condition._data if isinstance(condition, _tensor.Tensor) else condition
-    return _tensor.apply(WHERE, (cond, x, y))
+    cond = condition._data if isinstance(condition, Tensor) else condition
+    return apply(WHERE, cond, x, y)
 
 
 @implements(np.take)

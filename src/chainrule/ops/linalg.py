@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tensor
+from .._record import apply
+from .._registry import UFUNC_RULES, defprim, implements
 from ._args import axis_index, reject
-from ._registry import UFUNC_RULES, defprim, implements
 
 # ------------------------------------------------------------------- matmul
 # A 1-D operand is a row (left) or column (right) that NumPy drops from the result;
@@ -194,8 +194,8 @@ def einsum(subscripts: Any, *operands: Any, out: Any = None, **kwargs: Any) -> A
     reject(np.einsum, {"out": out, **kwargs}, allowed=("optimize",))
     if not isinstance(subscripts, str):
         raise TypeError("np.einsum on Tensors needs the subscripts as a string ('ij,jk->ik')")
-    kw = {"optimize": kwargs["optimize"]} if kwargs.get("optimize") else None
-    return _tensor.apply(EINSUM, (subscripts, *operands), kw)
+    kw = {"optimize": kwargs["optimize"]} if kwargs.get("optimize") else {}
+    return apply(EINSUM, subscripts, *operands, **kw)
 
 
 # ------------------------------------------------------------ solve and inv
@@ -244,9 +244,9 @@ INV = defprim(
 
 @implements(np.linalg.solve)
 def solve(a: Any, b: Any) -> Any:
-    return _tensor.apply(SOLVE, (a, b))
+    return apply(SOLVE, a, b)
 
 
 @implements(np.linalg.inv)
 def inv(a: Any) -> Any:
-    return _tensor.apply(INV, (a,))
+    return apply(INV, a)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import METADATA_FUNCTIONS, NONDIFF_FUNCTIONS, NONDIFF_UFUNCS
+from .._registry import METADATA_FUNCTIONS, NONDIFF_FUNCTIONS, NONDIFF_UFUNCS
 
 
 def _present(*names: str) -> list:

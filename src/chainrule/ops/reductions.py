@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tensor
+from .._record import apply
+from .._registry import defprim, implements
+from .._tensor import Tensor
 from ._args import normalize_axes, reject
-from ._registry import defprim, implements
 
 
 def _restore(g: Any, axis: Any, keepdims: bool, ndim: int) -> Any:
@@ -41,7 +42,7 @@ def _product_of_others(x: Any, axis: Any) -> Any:
 
 
 def _prod_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    if isinstance(x, _tensor.Tensor) and np.any(x._data == 0):
+    if isinstance(x, Tensor) and np.any(x._data == 0):
         # The zero-safe formula is exact, but its own derivative is not at zeros.
         raise NotImplementedError(
             "second derivatives of np.prod at an input containing zeros are not supported: "
@@ -104,7 +105,7 @@ def _masked(a: Any, where: Any, fill: Any) -> Any:
 
 
 def _mask(where: Any) -> np.ndarray:
-    return where._data if isinstance(where, _tensor.Tensor) else np.asarray(where, dtype=bool)
+    return where._data if isinstance(where, Tensor) else np.asarray(where, dtype=bool)
 
 
 def _total(
@@ -113,7 +114,7 @@ def _total(
     """np.sum / np.prod: masked entries count as the identity, ``initial`` joins in."""
     identity, combine = (0, np.add) if prim is SUM else (1, np.multiply)
     a = _masked(_cast(a, dtype), where, identity)
-    total = _tensor.apply(prim, (a,), {"axis": axis, "keepdims": bool(keepdims)})
+    total = apply(prim, a, axis=axis, keepdims=bool(keepdims))
     return total if initial is None else combine(total, _like(initial, total))
 
 
@@ -155,7 +156,7 @@ def _extreme(
             f"{func.__name__}: reduction with where= needs an initial= value (as in NumPy)"
         )
     a = _masked(a, where, -np.inf if prim is AMAX else np.inf)
-    result = _tensor.apply(prim, (a,), {"axis": axis, "keepdims": bool(keepdims)})
+    result = apply(prim, a, axis=axis, keepdims=bool(keepdims))
     if initial is None:
         return result
     return (np.maximum if prim is AMAX else np.minimum)(result, _like(initial, result))
@@ -192,7 +193,7 @@ def min_(
 @implements(np.cumsum)
 def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     reject(np.cumsum, {"out": out})
-    return _tensor.apply(CUMSUM, (_cast(a, dtype),), {"axis": axis})
+    return apply(CUMSUM, _cast(a, dtype), axis=axis)
 
 
 def _count(a: Any, axis: Any) -> int:

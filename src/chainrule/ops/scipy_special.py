@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import scipy.special as sp
 
-from .. import _tensor
-from ._registry import NONDIFF_UFUNCS, UFUNC_RULES, defprim
+from .._record import apply
+from .._registry import NONDIFF_UFUNCS, UFUNC_RULES, defprim
 
 _SQRT_PI = float(np.sqrt(np.pi))
 _SQRT_2PI = float(np.sqrt(2 * np.pi))
@@ -45,7 +45,7 @@ def _at_zero(x: Any, value: float, f: Any) -> Any:
 # polygamma(n, x) is a Python function in SciPy, so it cannot be dispatched; digamma's
 # derivatives use this primitive, whose own derivative is itself with n + 1.
 def _polygamma_vjp(g: Any, ans: Any, x: Any, n: int) -> Any:
-    return g * _tensor.call(POLYGAMMA, x, n + 1)
+    return g * apply(POLYGAMMA, x, n + 1)
 
 
 POLYGAMMA = defprim(
@@ -63,7 +63,7 @@ _ufunc("erfcinv", lambda g, ans, x: -g * (_SQRT_PI / 2) * np.exp(ans * ans))
 _ufunc("erfcx", lambda g, ans, x: g * (2 * x * ans - 2 / _SQRT_PI))
 _ufunc("dawsn", lambda g, ans, x: g * (1 - 2 * x * ans))
 _ufunc("gammaln", lambda g, ans, x: g * sp.digamma(x))
-DIGAMMA = _ufunc("digamma", lambda g, ans, x: g * _tensor.call(POLYGAMMA, x, 1))
+DIGAMMA = _ufunc("digamma", lambda g, ans, x: g * apply(POLYGAMMA, x, 1))
 UFUNC_RULES[sp.psi] = DIGAMMA
 _ufunc("gamma", lambda g, ans, x: g * ans * sp.digamma(x))
 _ufunc("rgamma", lambda g, ans, x: -g * ans * sp.digamma(x))

@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dispatch, _tensor
+from .._record import apply
+from .._registry import FUNCTION_RULES, astype, defprim, implements
+from .._tensor import Tensor
 from ._args import axis_index, normalize_axes, reject
-from ._registry import FUNCTION_RULES, defprim, implements
 from .indexing import getitem
 
 RESHAPE = defprim(
@@ -94,14 +95,14 @@ def reshape(
     shape = newshape if shape is None else shape
     if np.ndim(shape) == 0:
         shape = (int(shape),)
-    return _tensor.apply(RESHAPE, (a, tuple(shape)), {"order": order} if order != "C" else None)
+    return apply(RESHAPE, a, tuple(shape), **({"order": order} if order != "C" else {}))
 
 
 @implements(np.transpose)
 def transpose(a: Any, axes: Any = None) -> Any:
     if axes is not None:
         axes = tuple(axis_index(ax, np.ndim(a)) for ax in axes)
-    return _tensor.apply(TRANSPOSE, (a, axes))
+    return apply(TRANSPOSE, a, axes)
 
 
 @implements(np.swapaxes)
@@ -145,29 +146,29 @@ def ravel(a: Any, order: str = "C") -> Any:
 @implements(np.broadcast_to)
 def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
     shape = (int(shape),) if np.ndim(shape) == 0 else tuple(shape)
-    return _tensor.apply(BROADCAST_TO, (array, shape))
+    return apply(BROADCAST_TO, array, shape)
 
 
 @implements(np.copy)
 def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
-    return _tensor.apply(COPY, (a,))
+    return apply(COPY, a)
 
 
-@implements(_dispatch.astype)
-def astype(x: Any, dtype: Any) -> Any:
-    return _tensor.apply(ASTYPE, (x, np.dtype(dtype)))
+@implements(astype)
+def cast(x: Any, dtype: Any) -> Any:
+    return apply(ASTYPE, x, np.dtype(dtype))
 
 
 if hasattr(np, "astype"):  # NumPy >= 2.1
 
     @implements(np.astype)
     def np_astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
-        return astype(x, dtype)
+        return cast(x, dtype)
 
 
 @implements(np.roll)
 def roll(a: Any, shift: Any, axis: Any = None) -> Any:
-    return _tensor.apply(ROLL, (a, shift, axis))
+    return apply(ROLL, a, shift, axis)
 
 
 @implements(np.concatenate)
@@ -175,7 +176,7 @@ def concatenate(
     arrays: Any, axis: Any = 0, out: Any = None, dtype: Any = None, casting: Any = None
 ) -> Any:
     reject(np.concatenate, {"out": out, "dtype": dtype, "casting": casting})
-    return _tensor.apply(CONCATENATE, tuple(arrays), {"axis": axis})
+    return apply(CONCATENATE, *arrays, axis=axis)
 
 
 @implements(np.stack)
@@ -340,9 +341,9 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         )
     reject(np.pad, kwargs, allowed=("constant_values",))
     values = kwargs.get("constant_values", 0)
-    if isinstance(values, _tensor.Tensor):
+    if isinstance(values, Tensor):
         raise TypeError("np.pad: constant_values must be a constant, not a Tensor")
-    return _tensor.apply(PAD, (array, pad_width), {"mode": "constant", "constant_values": values})
+    return apply(PAD, array, pad_width, mode="constant", constant_values=values)
 
 
 @implements(np.diagonal)

@@ -40,7 +40,7 @@ unread input is saved as a zero-byte stand-in with its shape and dtype, and an
 unread output is not saved, so the intermediates of a long computation are
 freed as soon as nothing needs them. An elementwise ufunc whose rules read no
 input may also write its result into a temporary input's array (``elide``, set
-by ``elementwise._ufunc``; see ``_tensor._temporary``). The generic registry test
+by ``elementwise._ufunc``; see ``_elide.temporary``). The generic registry test
 (reverse, forward and second order for every row) catches a wrong declaration.
 
 Reusing buffers
@@ -97,8 +97,12 @@ __all__ = [
     "UFUNC_RULES",
     "Primitive",
     "VariadicVJP",
+    "astype",
+    "complex_record",
     "defprim",
     "implements",
+    "qualified_name",
+    "subscript",
 ]
 
 VJP = Callable[..., Any]
@@ -163,7 +167,7 @@ class Primitive:
         # Optional: the VJPs computed into buffers the backward sweep no longer needs.
         self.reuse: Callable[..., Any] | None = None
         # The ufunc, when the primitive is one whose rules do not read its inputs: then
-        # its result may be written into a temporary input's array (see _tensor.apply1).
+        # its result may be written into a temporary input's array (see _record.apply1).
         self.elide: np.ufunc | None = None
         # The record used when the data is complex (itself, a derived one, or None).
         self.complex_prim: Primitive | None = None
@@ -275,3 +279,44 @@ def implements(
         return impl
 
     return register
+
+
+def complex_record(prim: Primitive) -> Primitive:
+    """The primitive's rules for complex data, or a TypeError naming it."""
+    record = prim.complex_prim
+    if record is None:
+        raise TypeError(
+            f"chainrule has no derivative rule for '{prim.name}' on complex values. Complex "
+            "data is differentiated through arithmetic, exp/log, trigonometric functions, "
+            "abs, conj, real/imag, matmul/einsum, sums, shape and indexing ops, and np.fft; "
+            "split into real and imaginary parts for the rest."
+        )
+    return record
+
+
+# Registry keys for the operations on Tensors that are not NumPy functions.
+def subscript(x: Any, index: Any) -> Any:
+    """Registry key for ``t[index]`` (indexing is not a NumPy function)."""
+    return x[index]
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """Registry key for ``t.astype(dtype)`` (``np.astype`` is missing before NumPy 2.1)."""
+    return x.astype(dtype)
+
+
+def qualified_name(func: Any) -> str:
+    """``np.linalg.solve`` rather than ``solve``, for messages."""
+    module = getattr(func, "__module__", None) or "numpy"
+    name = getattr(func, "__name__", repr(func))
+    if isinstance(func, np.ufunc) or module in (
+        "numpy",
+        "numpy.core.multiarray",
+        "numpy._core.multiarray",
+    ):
+        return f"np.{name}"
+    parts = module.split(".")
+    if parts[0] == "numpy":
+        public = [p for p in parts[1:] if not p.startswith("_")]
+        return ".".join(["np", *public, name])
+    return f"{module}.{name}"

@@ -139,11 +139,15 @@ def test_vjp_cotangent_shape_is_checked():
 
 
 def test_jvp_is_forward_mode_and_runs_no_backward(monkeypatch):
-    from chainrule import _engine
+    from chainrule import _engine, function, transforms
 
-    monkeypatch.setattr(
-        _engine, "run_backward", lambda *a, **k: pytest.fail("jvp ran a backward pass")
-    )
+    # Every module that runs the reverse sweep, whether by attribute or by imported name.
+    for module in (_engine, function, transforms):
+        monkeypatch.setattr(
+            module, "run_backward", lambda *a, **k: pytest.fail("jvp ran a backward pass")
+        )
+    with pytest.raises(pytest.fail.Exception, match="jvp ran a backward pass"):
+        cr.vjp(np.sin, X)[1](np.ones(3))  # the patch reaches reverse mode
     out, t = cr.jvp(lambda x: np.sin(x) * x, (X,), (np.ones(3),))
     np.testing.assert_allclose(out, np.sin(X) * X)
     np.testing.assert_allclose(t, np.cos(X) * X + np.sin(X))
@@ -168,7 +172,7 @@ def test_jacobian_shape_and_values_in_both_modes():
 
 
 def test_jacobian_costs_min_inputs_outputs_passes(monkeypatch):
-    import chainrule.transforms as tr
+    import chainrule.jacobians as tr
 
     calls = {"jvp": 0, "vjp_fn": 0}
     real_jvp, real_vjp = tr.jvp, tr.vjp

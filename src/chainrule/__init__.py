@@ -27,7 +27,8 @@ from .anomaly import detect_anomaly
 from .errors import AnomalyError, BackwardError, FunctionBackwardError, GradcheckError
 from .function import Function
 from .gradcheck import gradcheck
-from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .jacobians import hessian, hvp, jacobian
+from .transforms import grad, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"
 

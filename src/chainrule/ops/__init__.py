@@ -4,27 +4,33 @@ See ``chainrule._registry`` for how to add a primitive.
 """
 
 from . import (
-    composites,
+    calculus,
+    creation,
     decompositions,
     elementwise,
     fft,
     indexing,
     linalg,
     nondiff,
+    norms,
     reductions,
     shape,
     special,
+    statistics,
 )
 
 __all__ = [
-    "composites",
+    "calculus",
+    "creation",
     "decompositions",
     "elementwise",
     "fft",
     "indexing",
     "linalg",
     "nondiff",
+    "norms",
     "reductions",
     "shape",
     "special",
+    "statistics",
 ]

@@ -1,4 +1,4 @@
-"""np.linalg beyond solve/inv: determinants, factorizations, norms, pseudo-inverse.
+"""np.linalg's determinants and factorizations: det, slogdet, cholesky, eigh, svd, qr, eig.
 
 All batched like NumPy (the last two axes are the matrix). A factorization
 with several outputs (eigh, svd, qr) is one primitive per output, each
@@ -16,21 +16,16 @@ import numpy as np
 
 from .._record import apply
 from .._registry import defprim, implements
-from .._tensor import Tensor
-from ._args import reject
+from .._tensor import Tensor, data_of
 
 
 def _T(a: Any) -> Any:
     return np.swapaxes(a, -1, -2)
 
 
-def _data(x: Any) -> np.ndarray:
-    return x._data if isinstance(x, Tensor) else np.asarray(x)
-
-
 def _gaps(w: Any, what: str) -> Any:
     """F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it; refuses repeated values."""
-    wd = _data(w)
+    wd = data_of(w)
     diff = wd[..., None, :] - wd[..., :, None]
     n = wd.shape[-1]
     off = ~np.eye(n, dtype=bool)
@@ -70,7 +65,7 @@ def det(a: Any) -> Any:
 
 @implements(np.linalg.slogdet)
 def slogdet(a: Any) -> Any:
-    sign = Tensor._make(np.asarray(np.linalg.slogdet(_data(a))[0]), None)
+    sign = Tensor._make(np.asarray(np.linalg.slogdet(data_of(a))[0]), None)
     result_type: Any = type(np.linalg.slogdet(np.eye(1)))
     return result_type(sign, apply(LOGABSDET, a))
 
@@ -164,7 +159,7 @@ def _svd(a: Any) -> tuple[Any, Any, Any]:
 
 
 def _inverse_values(s: Any) -> Any:
-    if np.any(_data(s) == 0):
+    if np.any(data_of(s) == 0):
         raise ValueError(
             "the gradient of the singular vectors is undefined at a zero singular value"
         )
@@ -341,176 +336,6 @@ def qr(a: Any, mode: str = "reduced") -> Any:
         )
     result_type: Any = type(np.linalg.qr(np.eye(1)))
     return result_type(apply(QR_Q, a), apply(QR_R, a))
-
-
-# ---------------------------------------------------------------------- norm
-def _safe(n: Any) -> Any:
-    return np.where(n == 0, 1.0, n)
-
-
-def _norm2_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    # x / |x|, and 0 at x = 0 (a subgradient, as for |x| at 0).
-    if not keepdims and axis is not None:
-        g, ans = np.expand_dims(g, axis), np.expand_dims(ans, axis)
-    return g * x / _safe(ans)
-
-
-def _norm2_jvp(tangents: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return np.sum(x * tangents[0], axis=axis, keepdims=keepdims) / _safe(ans)
-
-
-NORM2 = defprim(
-    "linalg.norm",
-    lambda x, axis=None, keepdims=False: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
-    _norm2_vjp,
-    jvp=_norm2_jvp,
-)
-
-
-@implements(np.linalg.norm)
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    ndim = np.ndim(x)
-    if axis is None and ord is None:
-        axes = tuple(range(ndim))
-        return apply(NORM2, x, axis=axes, keepdims=keepdims)
-    if axis is None:
-        if ndim > 2:
-            raise ValueError("np.linalg.norm: improper number of dimensions to norm")
-        axis = tuple(range(ndim))
-    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    axes = tuple(a % ndim for a in axes)
-    if len(axes) == 1:
-        return _vector_norm(x, ord, axes[0], keepdims)
-    if len(axes) == 2:
-        return _matrix_norm(x, ord, axes, keepdims)
-    raise ValueError("np.linalg.norm: improper number of dimensions to norm")
-
-
-def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
-    if ord is None or ord == 2:
-        return apply(NORM2, x, axis=(axis,), keepdims=keepdims)
-    a = np.abs(x)
-    if ord == np.inf:
-        return np.max(a, axis=axis, keepdims=keepdims)
-    if ord == -np.inf:
-        return np.min(a, axis=axis, keepdims=keepdims)
-    if ord == 0:
-        return np.sum(_data(x) != 0, axis=axis, keepdims=keepdims).astype(_data(x).dtype)
-    if ord == 1:
-        return np.sum(a, axis=axis, keepdims=keepdims)
-    if isinstance(ord, str):
-        raise ValueError(f"np.linalg.norm: invalid norm order {ord!r} for vectors")
-    return np.sum(a**ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
-
-
-def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any:
-    row, col = axes
-    result: Any
-    if ord in (None, "fro"):
-        return apply(NORM2, x, axis=axes, keepdims=keepdims)
-    if ord in ("nuc", 2, -2):
-        values = svdvals(np.moveaxis(x, axes, (-2, -1)))
-        result = (
-            np.sum(values, axis=-1)
-            if ord == "nuc"
-            else np.max(values, axis=-1)
-            if ord == 2
-            else np.min(values, axis=-1)
-        )
-    elif ord in (1, -1):
-        sums = np.sum(np.abs(x), axis=row, keepdims=True)
-        pick = np.max if ord == 1 else np.min
-        result = pick(sums, axis=col, keepdims=True)
-        return result if keepdims else np.squeeze(result, axis=axes)
-    elif ord in (np.inf, -np.inf):
-        sums = np.sum(np.abs(x), axis=col, keepdims=True)
-        pick = np.max if ord == np.inf else np.min
-        result = pick(sums, axis=row, keepdims=True)
-        return result if keepdims else np.squeeze(result, axis=axes)
-    else:
-        raise ValueError(f"np.linalg.norm: invalid norm order {ord!r} for matrices")
-    if keepdims:
-        result = np.expand_dims(result, axes)
-    return result
-
-
-# ------------------------------------------------------------- pseudo-inverse
-def _pinv_vjp(g: Any, p: Any, a: Any, rcond: Any = None) -> Any:
-    # d(A+) = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, transposed:
-    m, n = np.shape(a)[-2:]
-    eye_m, eye_n = np.eye(m), np.eye(n)
-    term1 = -np.matmul(_T(p), np.matmul(g, _T(p)))
-    term2 = np.matmul(eye_m - np.matmul(a, p), np.matmul(_T(g), np.matmul(p, _T(p))))
-    term3 = np.matmul(np.matmul(_T(p), p), np.matmul(_T(g), eye_n - np.matmul(p, a)))
-    return term1 + term2 + term3
-
-
-def _pinv_jvp(tangents: Any, p: Any, a: Any, rcond: Any = None) -> Any:
-    da = tangents[0]
-    m, n = np.shape(a)[-2:]
-    term1 = -np.matmul(p, np.matmul(da, p))
-    term2 = np.matmul(np.matmul(p, _T(p)), np.matmul(_T(da), np.eye(m) - np.matmul(a, p)))
-    term3 = np.matmul(np.eye(n) - np.matmul(p, a), np.matmul(_T(da), np.matmul(_T(p), p)))
-    return term1 + term2 + term3
-
-
-PINV = defprim(
-    "linalg.pinv",
-    lambda a, rcond=None: np.linalg.pinv(a) if rcond is None else np.linalg.pinv(a, rcond=rcond),
-    _pinv_vjp,
-    jvp=_pinv_jvp,
-)
-
-
-@implements(np.linalg.pinv)
-def pinv(a: Any, rcond: Any = None, hermitian: bool = False, **kw: Any) -> Any:
-    reject(np.linalg.pinv, kw)
-    return apply(PINV, a, **({"rcond": rcond} if rcond is not None else {}))
-
-
-# ------------------------------------------------------------- composites
-@implements(np.linalg.matrix_power)
-def matrix_power(a: Any, n: int) -> Any:
-    n = int(n)
-    if n < 0:
-        a, n = np.linalg.inv(a), -n
-    size = np.shape(a)[-1]
-    if n == 0:
-        eye = np.broadcast_to(np.eye(size, dtype=_data(a).dtype), np.shape(a))
-        return Tensor._make(np.array(eye), None)
-    result: Any = None
-    base = a
-    while n:  # binary powering: log2(n) products
-        if n & 1:
-            result = base if result is None else np.matmul(result, base)
-        n >>= 1
-        if n:
-            base = np.matmul(base, base)
-    return result
-
-
-@implements(np.linalg.multi_dot)
-def multi_dot(arrays: Any, *, out: Any = None) -> Any:
-    reject(np.linalg.multi_dot, {"out": out})
-    arrays = list(arrays)
-    result = arrays[0]
-    for b in arrays[1:]:
-        result = np.dot(result, b)
-    return result
-
-
-@implements(np.linalg.lstsq)
-def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
-    x = np.matmul(pinv(a), b)
-    m, n = np.shape(a)[-2:]
-    _, _, rank, s = np.linalg.lstsq(_data(a), _data(b), rcond=rcond)
-    if rank == n and m > n:
-        residuals = np.sum((np.matmul(a, x) - b) ** 2, axis=0)
-        residuals = np.reshape(residuals, (-1,)) if np.ndim(b) > 1 else np.reshape(residuals, (1,))
-    else:
-        residuals = Tensor._make(np.zeros((0,), _data(a).dtype), None)
-    const = Tensor._make
-    return x, residuals, rank, const(np.asarray(s), None)
 
 
 # ------------------------------------------------------- general eigenvalues

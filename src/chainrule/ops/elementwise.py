@@ -14,6 +14,7 @@ import numpy as np
 
 from .._record import apply
 from .._registry import UFUNC_RULES, defprim, implements
+from .._tensor import data_of
 from ._args import reject
 
 _LN2 = float(np.log(2.0))
@@ -437,3 +438,30 @@ def imag(val: Any) -> Any:
 def angle(z: Any, deg: bool = False) -> Any:
     a = np.arctan2(imag(z), real(z))
     return a * (180 / np.pi) if deg else a
+
+
+@implements(np.sinc)
+def sinc(x: Any) -> Any:
+    y = np.pi * np.where(data_of(x) == 0, 1e-20, x)
+    return np.where(data_of(x) == 0, 1.0, np.sin(y) / y)
+
+
+@implements(np.nan_to_num)
+def nan_to_num(
+    x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None
+) -> Any:
+    data = data_of(x)
+    info = np.finfo(data.dtype) if data.dtype.kind in "fc" else None
+    big = info.max if info is not None else 0
+    y = np.where(np.isnan(data), nan, x)
+    y = np.where(np.isposinf(data), big if posinf is None else posinf, y)
+    return np.where(np.isneginf(data), -big if neginf is None else neginf, y)
+
+
+@implements(np.real_if_close)
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    data = data_of(a)
+    if data.dtype.kind != "c":
+        return a
+    limit = tol * np.finfo(data.dtype).eps if tol > 1 else tol
+    return np.real(a) if np.all(np.abs(data.imag) < limit) else a

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._record import apply
 from .._registry import defprim, implements
-from .._tensor import Tensor
+from .._tensor import data_of
 from ._args import reject
 
 _DUAL: dict[Any, Any] = {
@@ -188,7 +188,7 @@ def ifftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = 
 
 
 def _real_input(a: Any, name: str) -> None:
-    data = a._data if isinstance(a, Tensor) else np.asarray(a)
+    data = data_of(a)
     if data.dtype.kind == "c":
         raise TypeError(
             f"{name} of complex data: NumPy discards the imaginary part; take np.real first"
@@ -242,7 +242,7 @@ def irfftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any =
 
 def _complex(a: Any) -> Any:
     """irfft reads a spectrum: a real Tensor is made complex first (recorded)."""
-    data = a._data if isinstance(a, Tensor) else np.asarray(a)
+    data = data_of(a)
     return a if data.dtype.kind == "c" else a.astype(np.result_type(data, np.complex64))
 
 

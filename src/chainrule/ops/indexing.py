@@ -8,7 +8,7 @@ import numpy as np
 
 from .._record import apply, nondiff_call
 from .._registry import defprim, implements, subscript
-from .._tensor import Tensor
+from .._tensor import Tensor, data_of
 from ._args import axis_index, reject
 
 
@@ -151,3 +151,13 @@ def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
         for d, n in enumerate(np.shape(arr))
     )
     return getitem(arr, index)
+
+
+@implements(np.select)
+def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    if len(condlist) != len(choicelist):
+        raise ValueError("np.select: list of cases must be same length as list of conditions")
+    result = default
+    for cond, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
+        result = np.where(data_of(cond), choice, result)  # the first true condition wins
+    return result

@@ -10,7 +10,9 @@ import numpy as np
 
 from .._record import apply
 from .._registry import UFUNC_RULES, defprim, implements
+from .._tensor import Tensor, data_of
 from ._args import axis_index, reject
+from .indexing import getitem
 
 # ------------------------------------------------------------------- matmul
 # A 1-D operand is a row (left) or column (right) that NumPy drops from the result;
@@ -250,3 +252,117 @@ def solve(a: Any, b: Any) -> Any:
 @implements(np.linalg.inv)
 def inv(a: Any) -> Any:
     return apply(INV, a)
+
+
+@implements(np.kron)
+def kron(a: Any, b: Any) -> Any:
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    # a[i, j] * b[k, l] placed at (i*K + k, j*L + l): interleave the axes, then merge pairs.
+    a2 = np.reshape(a, tuple(v for s in sa for v in (s, 1)))
+    b2 = np.reshape(b, tuple(v for s in sb for v in (1, s)))
+    return np.reshape(a2 * b2, tuple(x * y for x, y in zip(sa, sb, strict=True)))
+
+
+@implements(np.vdot)
+def vdot(a: Any, b: Any) -> Any:
+    return np.sum(np.ravel(a) * np.ravel(b))
+
+
+@implements(np.cross)
+def cross(
+    a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None
+) -> Any:
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1)
+    if np.shape(a)[-1] != 3 or np.shape(b)[-1] != 3:
+        raise TypeError("chainrule's np.cross supports 3-vectors only")
+    a0, a1, a2 = (getitem(a, (Ellipsis, i)) for i in range(3))
+    b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
+    c = np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return np.moveaxis(c, -1, axisc)
+
+
+def _T(a: Any) -> Any:
+    return np.swapaxes(a, -1, -2)
+
+
+# ------------------------------------------------------------- pseudo-inverse
+def _pinv_vjp(g: Any, p: Any, a: Any, rcond: Any = None) -> Any:
+    # d(A+) = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, transposed:
+    m, n = np.shape(a)[-2:]
+    eye_m, eye_n = np.eye(m), np.eye(n)
+    term1 = -np.matmul(_T(p), np.matmul(g, _T(p)))
+    term2 = np.matmul(eye_m - np.matmul(a, p), np.matmul(_T(g), np.matmul(p, _T(p))))
+    term3 = np.matmul(np.matmul(_T(p), p), np.matmul(_T(g), eye_n - np.matmul(p, a)))
+    return term1 + term2 + term3
+
+
+def _pinv_jvp(tangents: Any, p: Any, a: Any, rcond: Any = None) -> Any:
+    da = tangents[0]
+    m, n = np.shape(a)[-2:]
+    term1 = -np.matmul(p, np.matmul(da, p))
+    term2 = np.matmul(np.matmul(p, _T(p)), np.matmul(_T(da), np.eye(m) - np.matmul(a, p)))
+    term3 = np.matmul(np.eye(n) - np.matmul(p, a), np.matmul(_T(da), np.matmul(_T(p), p)))
+    return term1 + term2 + term3
+
+
+PINV = defprim(
+    "linalg.pinv",
+    lambda a, rcond=None: np.linalg.pinv(a) if rcond is None else np.linalg.pinv(a, rcond=rcond),
+    _pinv_vjp,
+    jvp=_pinv_jvp,
+)
+
+
+@implements(np.linalg.pinv)
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, **kw: Any) -> Any:
+    reject(np.linalg.pinv, kw)
+    return apply(PINV, a, **({"rcond": rcond} if rcond is not None else {}))
+
+
+# ------------------------------------------------------------- composites
+@implements(np.linalg.matrix_power)
+def matrix_power(a: Any, n: int) -> Any:
+    n = int(n)
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    size = np.shape(a)[-1]
+    if n == 0:
+        eye = np.broadcast_to(np.eye(size, dtype=data_of(a).dtype), np.shape(a))
+        return Tensor._make(np.array(eye), None)
+    result: Any = None
+    base = a
+    while n:  # binary powering: log2(n) products
+        if n & 1:
+            result = base if result is None else np.matmul(result, base)
+        n >>= 1
+        if n:
+            base = np.matmul(base, base)
+    return result
+
+
+@implements(np.linalg.multi_dot)
+def multi_dot(arrays: Any, *, out: Any = None) -> Any:
+    reject(np.linalg.multi_dot, {"out": out})
+    arrays = list(arrays)
+    result = arrays[0]
+    for b in arrays[1:]:
+        result = np.dot(result, b)
+    return result
+
+
+@implements(np.linalg.lstsq)
+def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
+    x = np.matmul(pinv(a), b)
+    m, n = np.shape(a)[-2:]
+    _, _, rank, s = np.linalg.lstsq(data_of(a), data_of(b), rcond=rcond)
+    if rank == n and m > n:
+        residuals = np.sum((np.matmul(a, x) - b) ** 2, axis=0)
+        residuals = np.reshape(residuals, (-1,)) if np.ndim(b) > 1 else np.reshape(residuals, (1,))
+    else:
+        residuals = Tensor._make(np.zeros((0,), data_of(a).dtype), None)
+    const = Tensor._make
+    return x, residuals, rank, const(np.asarray(s), None)

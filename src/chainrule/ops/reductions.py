@@ -8,7 +8,7 @@ import numpy as np
 
 from .._record import apply
 from .._registry import defprim, implements
-from .._tensor import Tensor
+from .._tensor import Tensor, data_of
 from ._args import normalize_axes, reject
 
 
@@ -105,7 +105,7 @@ def _masked(a: Any, where: Any, fill: Any) -> Any:
 
 
 def _mask(where: Any) -> np.ndarray:
-    return where._data if isinstance(where, Tensor) else np.asarray(where, dtype=bool)
+    return np.asarray(data_of(where), dtype=bool)
 
 
 def _total(

@@ -366,3 +366,44 @@ def trace(
     reject(np.trace, {"out": out})
     d = diagonal(a, offset, axis1, axis2)
     return FUNCTION_RULES[np.sum](d, axis=-1, dtype=dtype)
+
+
+# ------------------------------------------ the rest of HIPS autograd's table
+@implements(np.hsplit)
+def hsplit(ary: Any, indices_or_sections: Any) -> list:
+    return FUNCTION_RULES[np.split](ary, indices_or_sections, axis=1 if np.ndim(ary) > 1 else 0)
+
+
+@implements(np.vsplit)
+def vsplit(ary: Any, indices_or_sections: Any) -> list:
+    return FUNCTION_RULES[np.split](ary, indices_or_sections, axis=0)
+
+
+@implements(np.dsplit)
+def dsplit(ary: Any, indices_or_sections: Any) -> list:
+    return FUNCTION_RULES[np.split](ary, indices_or_sections, axis=2)
+
+
+@implements(np.rollaxis)
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    ndim = np.ndim(a)
+    axis = axis_index(axis, ndim)
+    start = start % (ndim + 1) if start < 0 else start
+    if axis < start:
+        start -= 1
+    return np.moveaxis(a, axis, start)
+
+
+@implements(np.rot90)
+def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
+    k %= 4
+    a0, a1 = axes
+    if k == 0:
+        return m
+    if k == 2:
+        return np.flip(np.flip(m, a0), a1)
+    perm = list(range(np.ndim(m)))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return np.transpose(np.flip(m, a1), perm)
+    return np.flip(np.transpose(m, perm), a1)

@@ -120,6 +120,20 @@ def test_docs_point_only_inside_the_project(path):
             assert (ROOT / path).parent.joinpath(target).resolve().exists(), (path, target)
 
 
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors for the headings: lower case, punctuation dropped, spaces to '-'."""
+    headings = re.findall(r"^#+ (.*)$", _FENCE.sub("", markdown), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("path", DOCS)
+def test_links_to_sections_find_their_heading(path):
+    text = (ROOT / path).read_text(encoding="utf-8")
+    for target, anchor in re.findall(r"\]\(([^)#]*)#([^)]+)\)", text):
+        page = (ROOT / path).parent / target if target else ROOT / path
+        assert anchor in _anchors(page.read_text(encoding="utf-8")), (path, target, anchor)
+
+
 def test_the_api_reference_covers_every_public_name():
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     heading_lines = re.findall(r"^#+ .*$", text, flags=re.M)

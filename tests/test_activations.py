@@ -1,4 +1,4 @@
-"""Activation kernels (API.md §2): stable on arrays and Tensors alike."""
+"""Activation kernels: stable on arrays and Tensors alike."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Custom Functions (API.md §3)."""
+"""Custom Functions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""gradcheck (API.md §5): passes correct gradients, diagnoses the classic mistakes."""
+"""gradcheck: passes correct gradients, diagnoses the classic mistakes."""
 
 from __future__ import annotations
 

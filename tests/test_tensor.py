@@ -1,4 +1,4 @@
-"""Tensor and tape behaviour fixed by API.md §1."""
+"""Tensor and tape behaviour, as docs/api.md fixes it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Function transforms (API.md §4): grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp."""
+"""Function transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp."""
 
 from __future__ import annotations
 

@@ -4,8 +4,10 @@ How to add a primitive
 ======================
 A primitive is one block: its forward on arrays, one VJP per differentiable
 input, and (optionally) its JVP. Write it with ``defprim`` next to its
-relatives in ``elementwise.py``, ``reductions.py``, ``shape.py``, ``linalg.py``
-or ``special.py``::
+relatives, in the ``ops/`` module of its NumPy family (``elementwise``,
+``reductions``, ``shape``, ``indexing``, ``creation``, ``linalg``,
+``decompositions``, ``norms``, ``fft``, ``statistics``, ``calculus``,
+``special``)::
 
     SINH = defprim(
         "sinh", np.sinh,
@@ -13,6 +15,23 @@ or ``special.py``::
         elementwise=True,                   # JVP derived from the VJP
     )
     UFUNC_RULES[np.sinh] = SINH             # reached by np.sinh(t)
+
+A NumPy function that is not a ufunc is reached through ``implements``; its
+implementation runs the primitive with ``apply`` (``chainrule._record``), which
+records when an argument is a Tensor::
+
+    @implements(np.linalg.inv)
+    def inv(a):
+        return apply(INV, a)
+
+That one file, plus the primitive's row in ``tests/test_registry_grads.py``, is
+all a new primitive takes: the generic test then checks its reverse and forward
+rules, their mixes and second order against finite differences (a meta-test
+fails while the row is missing). A new module under ``ops/`` is also listed in
+``ops/__init__.py``, whose import registers the rules. A function with no
+derivative of its own is better written as a composite of existing primitives
+(NumPy calls on Tensors, as ``ops/statistics.py`` does): nothing new to get
+wrong.
 
 The VJP contract
 ----------------

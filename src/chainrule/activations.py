@@ -128,7 +128,7 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """log(sum(e^x)) over ``axis`` (all axes by default), shifted by the max.
 
-    ``keepdims`` is an extension of API.md, as in NumPy's reductions.
+    ``keepdims`` keeps the reduced axis, as in NumPy's reductions.
 
     >>> import numpy as np, chainrule as cr
     >>> float(cr.logsumexp(np.array([1000.0, 1000.0])))

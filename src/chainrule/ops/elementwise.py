@@ -178,7 +178,7 @@ CBRT = _ufunc(
 RECIPROCAL = _ufunc(
     "reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans, holomorphic=True, reads="output"
 )
-# sign(0) == 0: the gradient of |x| at its kink is 0, as API.md fixes.
+# sign(0) == 0: the gradient of |x| at its kink is 0, as the API reference fixes.
 ABSOLUTE = _ufunc(
     "absolute",
     np.absolute,
@@ -336,7 +336,7 @@ ARCTANH = _ufunc(
 
 
 # ------------------------------------------------------------ max and min
-# Ties split the gradient evenly (API.md): each side gets half.
+# Ties split the gradient evenly (see the API reference): each side gets half.
 def _share(x: Any, y: Any, wins: Any) -> Any:
     return wins + 0.5 * (x == y)
 

@@ -13,6 +13,14 @@ from __future__ import annotations
 # _tensor first: it pulls in the engine, the dispatch layer and the elementwise ops.
 from . import _tensor as _tensor_module  # isort: skip
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._pytree import (
+    flatten,
+    register_pytree,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_unflatten,
+)
 from ._tensor import Tensor, tensor
 from .activations import (
     log_sigmoid,
@@ -70,6 +78,7 @@ __all__ = [
     "Tensor",
     "detect_anomaly",
     "enable_grad",
+    "flatten",
     "grad",
     "gradcheck",
     "hessian",
@@ -81,6 +90,7 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "no_grad",
+    "register_pytree",
     "relu",
     "set_grad_enabled",
     "sigmoid",
@@ -89,6 +99,10 @@ __all__ = [
     "softplus",
     "tanh",
     "tensor",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_map",
+    "tree_unflatten",
     "value_and_grad",
     "vjp",
 ]

@@ -38,6 +38,7 @@ from .anomaly import detect_anomaly
 from .errors import AnomalyError, BackwardError, FunctionBackwardError, GradcheckError
 from .function import Function
 from .gradcheck import gradcheck
+from .minimize import minimize
 from .ops import (  # registers the rules
     composites,
     decompositions,
@@ -90,6 +91,7 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "minimize",
     "no_grad",
     "optim",
     "register_pytree",

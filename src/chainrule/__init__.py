@@ -12,7 +12,7 @@ from __future__ import annotations
 
 # _tensor first: it pulls in the engine, the dispatch layer and the elementwise ops.
 from . import _tensor as _tensor_module  # isort: skip
-from . import optim
+from . import nn, optim
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._pytree import (
     flatten,
@@ -92,6 +92,7 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "minimize",
+    "nn",
     "no_grad",
     "optim",
     "register_pytree",

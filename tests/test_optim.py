@@ -316,3 +316,16 @@ def test_gradient_mismatches_are_named():
         ValueError, match=r"parameter 0 has shape \(2,\) but its .grad has shape \(3,\)"
     ):
         SGD([w]).step()
+
+
+def test_tensor_params_as_a_pytree_with_a_0d_bias():
+    w = cr.tensor(np.zeros(2), requires_grad=True)
+    b = cr.tensor(0.0, requires_grad=True)  # 0-d: held as a numpy scalar until written
+    opt = SGD({"w": w, "b": b}, lr=0.1)
+    x = np.array([[1.0, 2.0]])
+    np.sum((x @ w + b - 3.0) ** 2).backward()
+    opt.step()
+    # d/dw = 2 * (0 - 3) * x = [-6, -12], d/db = -6
+    np.testing.assert_allclose(w.data, [0.6, 1.2])
+    assert b.item() == pytest.approx(0.6)
+    assert repr(opt) == "SGD(lr=0.1, 2 tensors, step_count=1)"

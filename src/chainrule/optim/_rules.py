@@ -126,7 +126,7 @@ class Adam(Optimizer):
         m *= b1
         m += (1 - b1) * g
         v *= b2
-        v += (1 - b2) * g * g
+        v += (1 - b2) * np.square(g)
         m_hat = m / (1 - b1 ** int(t))
         v_hat = v / (1 - b2 ** int(t))
         return p - lr * m_hat / (np.sqrt(v_hat) + self.eps)

@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "_watched": 0,
     "_registry": 0,
     "_tensor_api": 0,
+    "_pytree": 0,
     # 1: writing into buffers nobody else holds; anomaly mode.
     "_reuse": 1,
     "anomaly": 1,
@@ -48,6 +49,11 @@ LAYERS: dict[str, int] = {
     # 8: Tensor's bound operators and methods; what is built on the transforms.
     "_tensor_methods": 8,
     "gradcheck": 8,
+    "_minimize": 8,
+    "nn": 8,
+    "nn.*": 8,
+    "optim": 8,
+    "optim.*": 8,
     # 9: the public face.
     "": 9,
     "__main__": 9,

@@ -9,8 +9,17 @@ array([ 5.437, 22.167, 80.342])
 """
 
 # ops registers every rule; _tensor_methods binds Tensor's operators and methods.
-from . import _elide, _tensor_methods, ops  # noqa: F401
+from . import _elide, _tensor_methods, nn, ops, optim  # noqa: F401
+from ._minimize import minimize
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._pytree import (
+    flatten,
+    register_pytree,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_unflatten,
+)
 from ._tensor import Tensor, tensor
 from .activations import (
     log_sigmoid,
@@ -41,6 +50,7 @@ __all__ = [
     "Tensor",
     "detect_anomaly",
     "enable_grad",
+    "flatten",
     "grad",
     "gradcheck",
     "hessian",
@@ -51,7 +61,11 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "minimize",
+    "nn",
     "no_grad",
+    "optim",
+    "register_pytree",
     "relu",
     "set_grad_enabled",
     "sigmoid",
@@ -60,6 +74,10 @@ __all__ = [
     "softplus",
     "tanh",
     "tensor",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_map",
+    "tree_unflatten",
     "value_and_grad",
     "vjp",
 ]

@@ -17,6 +17,11 @@ from .errors import BackwardError, GradcheckError
 from .transforms import jvp
 
 
+class CouldNotRun(GradcheckError):
+    """Forward mode raised rather than computing a JVP: nothing was compared, so this
+    is no disagreement with backward."""
+
+
 def check_forward(
     problem: Problem,
     eps: float,
@@ -41,7 +46,7 @@ def check_forward(
         except (BackwardError, ValueError, TypeError) as e:
             # fn itself ran at this point, so the forward-mode machinery failed: a jvp()
             # returning malformed tangents, or a backward that cannot be transposed.
-            raise GradcheckError(
+            raise CouldNotRun(
                 f"gradcheck failed for {problem.name}, input {i}, forward mode: {label} could "
                 f"not run ({type(e).__name__}: {e}). Pass modes=('rev',) to check reverse "
                 "mode only."

@@ -65,12 +65,13 @@ def where(shape: tuple[int, ...], flat: int) -> str:
 
 
 def first_non_finite(a: np.ndarray) -> tuple[int, str, int] | None:
-    """(flat index, 'NaN' or 'inf', count) of the first nan/inf in ``a``; None if all finite."""
+    """(flat index, 'NaN', 'inf' or '-inf', count) of the first nan or inf in ``a``, or None."""
     bad = ~np.isfinite(a)
     if not bad.any():
         return None
     j = int(np.flatnonzero(bad)[0])
-    return j, "NaN" if np.isnan(a.flat[j]) else "inf", int(bad.sum())
+    value = a.flat[j]
+    return j, "NaN" if np.isnan(value) else "inf" if value > 0 else "-inf", int(bad.sum())
 
 
 def floating_outputs(result: Any) -> list[Any]:

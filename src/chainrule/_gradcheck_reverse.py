@@ -54,13 +54,17 @@ def _require_finite_gradient(problem: Problem, i: int, a: np.ndarray, eps: float
 def _check_full(
     problem: Problem, analytic: list[np.ndarray], eps: float, atol: float, rtol: float
 ) -> None:
+    u = problem.flat_upstream(problem.upstream)
+    jacobians = [problem.jacobian(i, eps) for i in problem.checked]
+    numerics = [(j @ u).reshape(a.shape) for j, a in zip(jacobians, analytic, strict=True)]
     failures = []
-    for i, a in zip(problem.checked, analytic, strict=True):
-        jac = problem.jacobian(i, eps)
-        numeric = (jac @ problem.flat_upstream(problem.upstream)).reshape(a.shape)
-        bad = np.abs(a - numeric) > atol + rtol * np.abs(numeric)
+    for k, i in enumerate(problem.checked):
+        a, n = analytic[k], numerics[k]
+        bad = np.abs(a - n) > atol + rtol * np.abs(n)
         if bad.any():
-            failures.append(_diagnose(problem, i, a, numeric, jac, bad, eps, atol, rtol))
+            # The other inputs' true gradients, to recognise one returned in the wrong slot.
+            others = {c: numerics[m] for m, c in enumerate(problem.checked) if m != k}
+            failures.append(_diagnose(problem, i, a, n, jacobians[k], bad, others, eps, atol, rtol))
     if failures:
         raise GradcheckError("\n".join(failures))
 
@@ -110,6 +114,7 @@ def _diagnose(
     n: np.ndarray,
     jac: np.ndarray,
     bad: np.ndarray,
+    others: dict[int, np.ndarray],
     eps: float,
     atol: float,
     rtol: float,
@@ -150,6 +155,17 @@ def _diagnose(
 
     if not np.any(a) and np.any(n):
         return head + "the backward returned no gradient (None or zeros) for this input." + detail
+    for k, n_k in others.items():
+        if n_k.shape == shape and close(a, n_k):
+            return (
+                head
+                + (
+                    f"its gradient is the true gradient of input {k}: the backward returns the "
+                    "gradients in the wrong order, or differentiates with respect to the wrong "
+                    "variable."
+                )
+                + detail
+            )
     other = [p.rng.standard_normal(s) for s in p.out_shapes]
     a_other = p.analytic(other)[p.checked.index(i)]
     n_other = (jac @ p.flat_upstream(other)).reshape(shape)
@@ -208,5 +224,11 @@ def shape_diagnosis(p: Problem, e: FunctionBackwardError) -> str:
             f"the backward returned a gradient of shape {actual} for an input of shape "
             f"{expected}: it is transposed (for a matrix product, dW = X.T @ dY rather than "
             "dY.T @ X)."
+        )
+    if actual in p.out_shapes:
+        return head + (
+            f"the backward returned a gradient of shape {actual}, the shape of the output (of "
+            f"dy), for an input of shape {expected}: it must map dy back onto the input (after "
+            "a sum or mean, broadcast dy over the reduced axes)."
         )
     return head + str(e)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._gradcheck_forward import check_forward
+from ._gradcheck_forward import CouldNotRun, check_forward
 from ._gradcheck_problem import (
     NotFinite,
     Problem,
@@ -176,7 +176,9 @@ def _check_first_order(
     if rev_error is None and fwd_error is None:
         return
     both = len(modes) == 2
-    if rev_error is not None and fwd_error is not None:
+    if isinstance(fwd_error, CouldNotRun):
+        message = str(fwd_error) if rev_error is None else f"{rev_error}\n{fwd_error}"
+    elif rev_error is not None and fwd_error is not None:
         if own_jvp:
             head = f"{name}: jvp() and backward() both disagree with finite differences.\n"
             message = head + f"{rev_error}\n{fwd_error}"

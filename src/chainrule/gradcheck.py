@@ -19,15 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ._gradcheck_forward import CouldNotRun, check_forward
-from ._gradcheck_problem import (
-    NotFinite,
-    Problem,
-    first_non_finite,
-    floating_outputs,
-    user_jvp,
-    where,
-)
+from ._gradcheck_forward import CouldNotRun, ModesApart, check_forward
+from ._gradcheck_problem import NotFinite, Problem, first_non_finite, user_jvp, where
 from ._gradcheck_reverse import check_reverse
 from ._tensor import Tensor
 from .errors import GradcheckError
@@ -154,9 +147,7 @@ def _check_first_order(
     """Each requested mode against finite differences; failures of both are reported
     together, saying which mode matched."""
     name = problem.name
-    own_jvp = user_jvp(fn)
-    is_function = isinstance(fn, Function) or (isinstance(fn, type) and issubclass(fn, Function))
-    label = f"{name}.jvp()" if own_jvp else "cr.jvp"
+    label = f"{name}.jvp()" if user_jvp(fn) else "cr.jvp"
     rev_error = fwd_error = None
     reverse = None
     if "rev" in modes:
@@ -175,42 +166,48 @@ def _check_first_order(
             fwd_error = e
     if rev_error is None and fwd_error is None:
         return
-    both = len(modes) == 2
-    if isinstance(fwd_error, CouldNotRun):
-        message = str(fwd_error) if rev_error is None else f"{rev_error}\n{fwd_error}"
-    elif rev_error is not None and fwd_error is not None:
-        if own_jvp:
-            head = f"{name}: jvp() and backward() both disagree with finite differences.\n"
-            message = head + f"{rev_error}\n{fwd_error}"
-        elif is_function:
-            message = (
-                f"{rev_error}\n{fwd_error}\n  ({name} has no jvp(): its forward mode is its "
-                "backward transposed, so it inherits the backward's mistake)"
-            )
-        else:
-            message = f"{rev_error}\n{fwd_error}"
-    elif rev_error is not None:
-        if own_jvp and both:
-            message = (
-                f"{name}: jvp() and backward() disagree: jvp() matches finite differences, "
-                f"backward() does not.\n{rev_error}"
-            )
-        elif both:
-            message = (
-                f"{rev_error}\n  (forward mode matches finite differences: the mistake is in "
-                "the reverse pass)"
-            )
-        else:
-            message = str(rev_error)
-    else:
-        if own_jvp and both:
-            message = (
-                f"{name}: jvp() and backward() disagree: backward() matches finite "
-                f"differences, jvp() does not.\n{fwd_error}"
-            )
-        else:
-            message = str(fwd_error)
+    message = _combined(fn, name, rev_error, fwd_error, both=len(modes) == 2)
     raise GradcheckError(message) from (rev_error or fwd_error)
+
+
+def _combined(
+    fn: Any,
+    name: str,
+    rev_error: GradcheckError | None,
+    fwd_error: GradcheckError | None,
+    both: bool,
+) -> str:
+    """One message for the failures of the two modes, saying which one matched finite
+    differences where that singles out the mistake."""
+    own_jvp = user_jvp(fn)
+    if rev_error is None or fwd_error is None:
+        alone = str(rev_error or fwd_error)
+        if not both or isinstance(fwd_error, (CouldNotRun, ModesApart)):
+            return alone
+        if own_jvp:
+            right, wrong = ("jvp()", "backward()") if rev_error else ("backward()", "jvp()")
+            return (
+                f"{name}: jvp() and backward() disagree: {right} matches finite differences, "
+                f"{wrong} does not.\n{alone}"
+            )
+        if rev_error is not None:
+            return (
+                f"{alone}\n  (forward mode matches finite differences: the mistake is in the "
+                "reverse pass)"
+            )
+        return alone
+    if own_jvp and not isinstance(fwd_error, CouldNotRun):
+        return (
+            f"{name}: jvp() and backward() both disagree with finite differences.\n"
+            f"{rev_error}\n{fwd_error}"
+        )
+    is_function = isinstance(fn, Function) or (isinstance(fn, type) and issubclass(fn, Function))
+    if is_function and not own_jvp and not isinstance(fwd_error, CouldNotRun):
+        return (
+            f"{rev_error}\n{fwd_error}\n  ({name} has no jvp(): its forward mode is its "
+            "backward transposed, so it inherits the backward's mistake)"
+        )
+    return f"{rev_error}\n{fwd_error}"
 
 
 def _check_low_precision(fn: Any, inputs: tuple, problem: Problem, tolerances: dict) -> None:
@@ -297,15 +294,7 @@ def _check_second_order(
 
 def _split(problem: Problem, xs: tuple) -> tuple[Callable[..., tuple], tuple]:
     """fn of the checked inputs alone (the others fixed at ``xs``), and those inputs."""
-    checked, call = problem.checked, problem.call
-
-    def only_checked(*floats: Any) -> tuple:
-        full = list(xs)
-        for k, f in zip(checked, floats, strict=True):
-            full[k] = f
-        return tuple(floating_outputs(call(*full)))
-
-    return only_checked, tuple(xs[k] for k in checked)
+    return problem.of_checked(list(xs)), tuple(xs[k] for k in problem.checked)
 
 
 def _gradient_function(problem: Problem) -> Callable[..., tuple]:

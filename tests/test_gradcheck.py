@@ -380,6 +380,14 @@ def test_a_function_not_finite_within_eps_of_the_point_fails_in_every_mode():
                 cr.gradcheck(np.sqrt, np.array([0.0, 2.0]), modes=modes, fast_mode=fast_mode)
 
 
+@pytest.mark.parametrize("modes", [("rev",), ("fwd",)])
+def test_finite_outputs_too_large_to_difference_fail(modes):
+    with pytest.raises(
+        cr.GradcheckError, match=r"finite differences of <lambda> .* are not finite: output 0"
+    ):
+        cr.gradcheck(lambda x: 1.5e308 * np.tanh(x * 1e7), np.array([0.0, 1.0]), modes=modes)
+
+
 def test_no_numpy_warning_leaks_out():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

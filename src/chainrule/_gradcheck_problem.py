@@ -182,9 +182,9 @@ class Problem:
         with _mode.no_grad():
             plus = self.outputs(self._perturbed(i, j, eps), at + "+eps)")
             minus = self.outputs(self._perturbed(i, j, -eps), at + "-eps)")
-        return np.concatenate(
-            [((p - m) / (2 * eps)).ravel() for p, m in zip(plus, minus, strict=True)]
-        )
+        quotients = [(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
+        self._require_finite_quotients(quotients, at + "+-eps)")
+        return np.concatenate([q.ravel() for q in quotients])
 
     def directional(self, i: int, v: np.ndarray, eps: float) -> list[np.ndarray]:
         """Central differences of each output along direction v in input i."""
@@ -192,7 +192,22 @@ class Problem:
         with _mode.no_grad():
             plus = self.outputs(self._shifted(i, eps * v), at)
             minus = self.outputs(self._shifted(i, -eps * v), at)
-        return [(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
+        quotients = [(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
+        self._require_finite_quotients(quotients, at)
+        return quotients
+
+    def _require_finite_quotients(self, quotients: list, at: str) -> None:
+        """Finite outputs can still be too large to difference (overflow to inf)."""
+        for k, q in enumerate(quotients):
+            found = first_non_finite(np.asarray(q))
+            if found is not None:
+                j, kind, _ = found
+                raise NotFinite(
+                    f"gradcheck: the finite differences of {self.name} {at} are not finite: "
+                    f"output {k} at element {where(np.shape(q), j)} gives {kind} (its values are "
+                    "too large to difference), so there is nothing to compare. Scale the "
+                    "function or the point down."
+                )
 
     def one_sided(self, i: int, j: int, eps: float) -> tuple[float, float]:
         """Left and right difference quotients of <u, f> at element j of input i."""

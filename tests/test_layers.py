@@ -49,6 +49,9 @@ LAYERS: dict[str, int] = {
     # 8: Tensor's bound operators and methods; what is built on the transforms.
     "_tensor_methods": 8,
     "gradcheck": 8,
+    "_gradcheck_problem": 8,
+    "_gradcheck_reverse": 8,
+    "_gradcheck_forward": 8,
     "_minimize": 8,
     "nn": 8,
     "nn.*": 8,

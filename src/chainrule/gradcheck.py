@@ -61,7 +61,7 @@ def gradcheck(
     ``ValueError``; a function, gradient or tangent that is not finite raises
     ``cr.GradcheckError`` saying where.
 
-    Extensions of API.md: ``seed``; ``fast_mode=True`` compares random
+    Options: ``seed``; ``fast_mode=True`` compares random
     projections ``<u, J v>`` instead of full Jacobians (two evaluations per
     input, so large inputs check quickly); ``order=2`` also checks second
     derivatives; a float32/float16 input is also run in its own precision and

@@ -1,0 +1,56 @@
+"""Helpers shared by the chainrule.scipy modules: input values, checks, refused gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..function import Function
+
+
+def values(x: Any) -> np.ndarray:
+    """The numbers in ``x`` (a Tensor's data, never recorded), for checks and masks."""
+    return x.detach().numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def constant(x: Any) -> Any:
+    """``x`` without its graph: for arguments that are counts or indices, not parameters."""
+    return x.detach() if isinstance(x, Tensor) else x
+
+
+def check_positive(where: str, name: str, x: Any) -> None:
+    """SciPy returns NaN for a non-positive scale or shape; here it is an error that says so."""
+    v = values(x)
+    if v.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: {name} must be real numbers, got dtype {v.dtype}")
+    if np.any(~(v > 0)):
+        raise ValueError(
+            f"{where}: {name} must be positive (and not NaN), got {v.tolist()}; "
+            "SciPy would return NaN here"
+        )
+
+
+class _Refuse(Function):
+    """Adds 0 to a result; differentiating it raises: marks a gradient with no rule."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = np.asarray(x)
+        return np.zeros((), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+    def backward(self, dy: Any) -> Any:
+        raise NotImplementedError(self.message)
+
+    def jvp(self, tangent: Any) -> Any:
+        raise NotImplementedError(self.message)
+
+
+def no_gradient(x: Any, message: str) -> Any:
+    """0 (a scalar) that raises ``NotImplementedError(message)`` if ``x``'s gradient is asked."""
+    if isinstance(x, Tensor):
+        return _Refuse(message)(x)
+    return 0.0

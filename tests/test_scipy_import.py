@@ -1,0 +1,24 @@
+"""chainrule.scipy is an optional extra: without SciPy it says how to install it."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+
+def test_import_without_scipy_names_the_extra(monkeypatch):
+    for name in list(sys.modules):
+        if name == "scipy" or name.startswith(("scipy.", "chainrule.scipy")):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "scipy", None)  # makes `import scipy` raise ImportError
+    with pytest.raises(ImportError, match=r'pip install "chainrule\[scipy\]"'):
+        importlib.import_module("chainrule.scipy")
+
+
+def test_importing_chainrule_still_does_not_import_scipy():
+    code = "import sys, chainrule; print('scipy' in sys.modules, 'chainrule.scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "False"], out.stderr

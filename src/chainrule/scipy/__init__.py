@@ -21,6 +21,6 @@ except ImportError as e:
         'chainrule.scipy needs SciPy, an optional extra: pip install "chainrule[scipy]"'
     ) from e
 
-from . import special, stats
+from . import linalg, special, stats
 
-__all__ = ["special", "stats"]
+__all__ = ["linalg", "special", "stats"]

@@ -102,7 +102,7 @@ def convolve(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> An
     >>> convolve(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]))
     array([0. , 1. , 2.5, 4. , 1.5])
     >>> cr.grad(lambda k: convolve(np.arange(4.0), k, mode="valid").sum())(np.ones(2))
-    array([3., 6.])
+    array([6., 3.])
     """
     n1, n2 = _checked("convolve", in1, in2, mode, method)
     if len(n1) == 0:  # two scalars, as SciPy

@@ -21,6 +21,6 @@ except ImportError as e:
         'chainrule.scipy needs SciPy, an optional extra: pip install "chainrule[scipy]"'
     ) from e
 
-from . import linalg, signal, special, stats
+from . import integrate, linalg, signal, special, stats
 
-__all__ = ["linalg", "signal", "special", "stats"]
+__all__ = ["integrate", "linalg", "signal", "special", "stats"]

@@ -130,3 +130,27 @@ def test_solve_sylvester_value_and_gradients(mats):
 def test_bad_input_is_refused_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a, b: lambda p: cl.solve_triangular(a + np.diag(p), b, lower=True),
+        lambda a, b: lambda p: cl.solve_triangular(a, b * p[:, None], trans=1),
+        lambda a, b: lambda p: cl.sqrtm(a @ a.T + np.diag(p)),
+        lambda a, b: lambda p: cl.solve_sylvester(a, a.T, np.diag(p)),
+        lambda a, b: lambda p: cl.cho_solve(cl.cho_factor(a @ a.T + np.diag(p)), b),
+    ],
+)
+def test_hessian_with_constant_inputs(mats, make):
+    # Constants stay plain arrays: the second backward must still differentiate correctly.
+    a, b, _ = mats
+    inner = make(a, b)
+    f = lambda p: np.sum(inner(p) ** 3)
+    x = np.full(N, 2.0)
+    h = cr.hessian(f)(x)
+    eps = 1e-6
+    numeric = np.stack(
+        [(cr.grad(f)(x + eps * e) - cr.grad(f)(x - eps * e)) / (2 * eps) for e in np.eye(N)]
+    )
+    np.testing.assert_allclose(h, numeric, rtol=1e-5, atol=1e-6)

@@ -77,3 +77,20 @@ def test_scalars_multiply():
 def test_bad_input_is_refused_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_hessian_with_one_constant_input(rng, which):
+    # The constant input is not a Tensor: the second backward must still find it.
+    fixed = rng.standard_normal(3)
+    x = rng.standard_normal(4)
+    conv = (lambda p: cs.convolve(p, fixed)) if which == 0 else (lambda p: cs.convolve(fixed, p))
+    f = lambda p: np.sum(conv(p) ** 3)
+    h = cr.hessian(f)(x)
+    eps = 1e-6
+    numeric = np.stack(
+        [(cr.grad(f)(x + eps * e) - cr.grad(f)(x - eps * e)) / (2 * eps) for e in np.eye(4)]
+    )
+    np.testing.assert_allclose(h, numeric, rtol=1e-5, atol=1e-6)
+    v = rng.standard_normal(4)
+    np.testing.assert_allclose(cr.hvp(f, (x,), (v,)), h @ v, rtol=1e-8)

@@ -54,3 +54,34 @@ def no_gradient(x: Any, message: str) -> Any:
     if isinstance(x, Tensor):
         return _Refuse(message)(x)
     return 0.0
+
+
+class Primitive(Function):
+    """A Function whose backward, written with NumPy calls, may be differentiated again
+    while some inputs are constants.
+
+    A differentiated-again backward sees the inputs that require grad as Tensors, so only
+    those may sit in ``saved_tensors``; ``keep`` saves them (and the outputs) and puts the
+    constants aside, and ``kept`` gives all of them back in order. Call through ``apply``.
+    """
+
+    live: tuple = ()
+
+    def keep(self, *inputs: Any, outputs: tuple = ()) -> None:
+        self.constants = tuple(
+            None if live else x for x, live in zip(inputs, self.live, strict=True)
+        )
+        self.save_for_backward(
+            *(x for x, live in zip(inputs, self.live, strict=True) if live), *outputs
+        )
+
+    def kept(self) -> tuple:
+        saved = iter(self.saved_tensors)
+        inputs = [next(saved) if c is None else c for c in self.constants]
+        return (*inputs, *saved)
+
+
+def apply(fn: Primitive, *inputs: Any) -> Any:
+    """``fn(*inputs)``, telling ``fn`` which inputs will be live in a second backward."""
+    fn.live = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+    return fn(*inputs)

@@ -15,7 +15,7 @@ import scipy.linalg as sla
 
 from .._tensor import Tensor
 from ..function import Function
-from ._util import values
+from ._util import Primitive, apply, values
 
 __all__ = ["cho_factor", "cho_solve", "solve_sylvester", "solve_triangular", "sqrtm"]
 
@@ -43,7 +43,7 @@ def _trans_code(trans: Any) -> int:
         ) from None
 
 
-class _SolveTriangular(Function):
+class _SolveTriangular(Primitive):
     """x = op(a)^-1 b for a 2-d b; op is a (trans 0) or a.T (trans 1)."""
 
     def __init__(self, trans: int, lower: bool, unit_diagonal: bool) -> None:
@@ -51,11 +51,11 @@ class _SolveTriangular(Function):
 
     def forward(self, a: Any, b: Any) -> Any:
         x = sla.solve_triangular(a, b, trans=self.trans, lower=self.lower, unit_diagonal=self.unit)
-        self.save_for_backward(a, x)
+        self.keep(a, b, outputs=(x,))
         return x
 
     def backward(self, g: Any) -> Any:
-        a, x = self.saved_tensors
+        a, _, x = self.kept()
         gb = _solve_2d(a, g, 1 - self.trans, self.lower, self.unit)
         ga = -(gb @ x.T) if self.trans == 0 else -(x @ gb.T)
         # Only the triangle that is read (less a unit diagonal) gets a gradient.
@@ -66,7 +66,7 @@ class _SolveTriangular(Function):
 
 def _solve_2d(a: Any, b: Any, trans: int, lower: bool, unit: bool) -> Any:
     if _is_tensor(a, b):
-        return _SolveTriangular(trans, lower, unit)(a, b)
+        return apply(_SolveTriangular(trans, lower, unit), a, b)
     return sla.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
 
 
@@ -175,16 +175,16 @@ def cho_solve(
     return solve_triangular(c, solve_triangular(c, b, trans=1, **kw), **kw)
 
 
-class _Sylvester(Function):
+class _Sylvester(Primitive):
     """Y solving a Y + Y b = q."""
 
     def forward(self, a: Any, b: Any, q: Any) -> Any:
         y = sla.solve_sylvester(a, b, q)
-        self.save_for_backward(a, b, y)
+        self.keep(a, b, q, outputs=(y,))
         return y
 
     def backward(self, g: Any) -> Any:
-        a, b, y = self.saved_tensors
+        a, b, _, y = self.kept()
         # The adjoint of Y -> a Y + Y b is Z -> a^T Z + Z b^T.
         z = solve_sylvester(a.T, b.T, g)
         return -(z @ y.T), -(y.T @ z), z
@@ -207,7 +207,7 @@ def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
     if values(q).shape != shape:
         raise ValueError(f"solve_sylvester: q must have shape {shape}, got {values(q).shape}")
     if _is_tensor(a, b, q):
-        return _Sylvester()(a, b, q)
+        return apply(_Sylvester(), a, b, q)
     return sla.solve_sylvester(a, b, q)
 
 

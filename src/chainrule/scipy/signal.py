@@ -15,8 +15,7 @@ import numpy as np
 import scipy.signal as ssig
 
 from .._tensor import Tensor
-from ..function import Function
-from ._util import values
+from ._util import Primitive, apply, values
 
 __all__ = ["convolve", "correlate"]
 
@@ -28,23 +27,24 @@ def _reverse(x: Any) -> Any:
     return x[(slice(None, None, -1),) * np.ndim(values(x))]
 
 
-class _FullConvolve(Function):
+class _FullConvolve(Primitive):
     def __init__(self, method: str) -> None:
         self.method = method
 
     def forward(self, a: Any, b: Any) -> Any:
-        self.save_for_backward(a, b)
+        self.keep(a, b)
         return np.asarray(ssig.convolve(a, b, mode="full", method=self.method))
 
     def backward(self, g: Any) -> Any:
-        a, b = self.saved_tensors
+        a, b = self.kept()
         # g has shape n + m - 1; its valid convolution with m reversed entries has shape n.
         return _valid(g, _reverse(b), self.method), _valid(g, _reverse(a), self.method)
 
 
 def _valid(g: Any, k: Any, method: str) -> Any:
     if isinstance(g, Tensor) or isinstance(k, Tensor):
-        return _crop(_FullConvolve(method)(g, k), _shape(values(g).shape, values(k).shape, "valid"))
+        full = apply(_FullConvolve(method), g, k)
+        return _crop(full, _shape(values(g).shape, values(k).shape, "valid"))
     return ssig.convolve(g, k, mode="valid", method=method)
 
 
@@ -110,7 +110,7 @@ def convolve(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> An
     shape = _shape(n1, n2, mode)
     if not isinstance(in1, Tensor) and not isinstance(in2, Tensor):
         return ssig.convolve(in1, in2, mode=mode, method=method)
-    full = _FullConvolve(method)(in1, in2)
+    full = apply(_FullConvolve(method), in1, in2)
     return full if mode == "full" else _crop(full, shape)
 
 

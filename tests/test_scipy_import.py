@@ -22,3 +22,20 @@ def test_importing_chainrule_still_does_not_import_scipy():
     code = "import sys, chainrule; print('scipy' in sys.modules, 'chainrule.scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_submodules_load_on_first_use():
+    pytest.importorskip("scipy")
+    code = (
+        "import sys, chainrule.scipy as cs; print('scipy.signal' in sys.modules); "
+        "cs.signal; print('scipy.signal' in sys.modules); print(cs.stats.norm.cdf(0.0))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "True", "0.5"], out.stderr
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    cs = pytest.importorskip("chainrule.scipy")
+    with pytest.raises(AttributeError, match="has no attribute 'optimize'"):
+        cs.optimize  # noqa: B018
+    assert {"integrate", "linalg", "signal", "special", "stats"} <= set(dir(cs))

@@ -21,6 +21,19 @@ except ImportError as e:
         'chainrule.scipy needs SciPy, an optional extra: pip install "chainrule[scipy]"'
     ) from e
 
-from . import integrate, linalg, signal, special, stats
+import importlib
+from typing import Any
 
 __all__ = ["integrate", "linalg", "signal", "special", "stats"]
+
+
+def __getattr__(name: str) -> Any:
+    # Submodules load on first use: scipy.signal and scipy.integrate alone take a second
+    # or more to import, which a program that only needs stats should not pay.
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -154,3 +154,12 @@ def test_hessian_with_constant_inputs(mats, make):
         [(cr.grad(f)(x + eps * e) - cr.grad(f)(x - eps * e)) / (2 * eps) for e in np.eye(N)]
     )
     np.testing.assert_allclose(h, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_lists_are_accepted_as_scipy_does():
+    b = cr.tensor([2.0, 9.0], requires_grad=True)
+    x = cl.solve_triangular([[2.0, 0.0], [1.0, 4.0]], b, lower=True)
+    np.testing.assert_allclose(x.data, [1.0, 2.0])
+    x.sum().backward()
+    np.testing.assert_allclose(b.grad, [0.375, 0.25])
+    np.testing.assert_allclose(cl.sqrtm([[4.0, 0.0], [0.0, 9.0]]), np.diag([2.0, 3.0]))

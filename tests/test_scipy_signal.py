@@ -94,3 +94,11 @@ def test_hessian_with_one_constant_input(rng, which):
     np.testing.assert_allclose(h, numeric, rtol=1e-5, atol=1e-6)
     v = rng.standard_normal(4)
     np.testing.assert_allclose(cr.hvp(f, (x,), (v,)), h @ v, rtol=1e-8)
+
+
+def test_lists_are_accepted_as_scipy_does():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = cs.convolve(x, [1.0, -1.0], mode="same")
+    np.testing.assert_allclose(out.data, ssig.convolve([1.0, 2.0, 3.0], [1.0, -1.0], mode="same"))
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, [0.0, 0.0, 1.0])

@@ -213,3 +213,17 @@ def test_forward_mode_matches_reverse():
 def test_bad_input_is_refused_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_lists_are_accepted_as_scipy_does():
+    np.testing.assert_allclose(
+        cs.norm.logpdf([0.0, 1.0], [0.5, 0.0], [1.0, 2.0]),
+        ss.norm.logpdf([0.0, 1.0], [0.5, 0.0], [1.0, 2.0]),
+    )
+    np.testing.assert_allclose(
+        cs.beta.logpdf([0.2, 0.7], [2.0, 3.0], [1.5, 2.5]),
+        ss.beta.logpdf([0.2, 0.7], [2.0, 3.0], [1.5, 2.5]),
+    )
+    np.testing.assert_allclose(
+        cs.poisson.pmf([1, 2], [0.5, 3.0]), ss.poisson.pmf([1, 2], [0.5, 3.0])
+    )

@@ -140,7 +140,7 @@ class _Dirichlet:
         a = values(alpha)
         if a.ndim != 1:
             raise ValueError(f"dirichlet: alpha must be a vector, got shape {a.shape}")
-        check_positive("dirichlet", "alpha", alpha)
+        alpha = check_positive("dirichlet", "alpha", alpha)
         xv = values(x)
         if xv.ndim not in (1, 2) or xv.shape[0] not in (a.size, a.size - 1):
             raise ValueError(
@@ -183,7 +183,7 @@ class _Poisson:
 
     def logpmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
         """Log of the probability mass; ``-inf`` off the non-negative integers."""
-        check_positive("poisson.logpmf", "mu", mu)
+        mu = check_positive("poisson.logpmf", "mu", mu)
         kk = self._count("poisson.logpmf", k, loc)
         valid = (kk >= 0) & (kk == np.floor(kk))
         ks = np.where(valid, kk, 0.0)
@@ -195,7 +195,7 @@ class _Poisson:
 
     def cdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
         """``P(K <= k)``, ``gammaincc(floor(k) + 1, mu)``."""
-        check_positive("poisson.cdf", "mu", mu)
+        mu = check_positive("poisson.cdf", "mu", mu)
         kk = self._count("poisson.cdf", k, loc)
         n = np.floor(np.where(kk >= 0, kk, 0.0))
         return np.where(kk >= 0, sps.gammaincc(n + 1, mu), 0.0)

@@ -15,13 +15,16 @@ def values(x: Any) -> np.ndarray:
     return x.detach().numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
-def constant(x: Any) -> Any:
-    """``x`` without its graph: for arguments that are counts or indices, not parameters."""
-    return x.detach() if isinstance(x, Tensor) else x
+def array_like(x: Any) -> Any:
+    """A list or tuple as an array (arithmetic on it would mean concatenation); Tensors,
+    arrays and Python numbers as they are."""
+    return np.asarray(x) if isinstance(x, (list, tuple)) else x
 
 
-def check_positive(where: str, name: str, x: Any) -> None:
-    """SciPy returns NaN for a non-positive scale or shape; here it is an error that says so."""
+def check_positive(where: str, name: str, x: Any) -> Any:
+    """``x`` (as ``array_like``), checked positive: SciPy returns NaN for a non-positive
+    scale or shape, here it is an error that says so."""
+    x = array_like(x)
     v = values(x)
     if v.dtype.kind not in "biuf":
         raise TypeError(f"{where}: {name} must be real numbers, got dtype {v.dtype}")
@@ -30,6 +33,7 @@ def check_positive(where: str, name: str, x: Any) -> None:
             f"{where}: {name} must be positive (and not NaN), got {v.tolist()}; "
             "SciPy would return NaN here"
         )
+    return x
 
 
 class _Refuse(Function):

@@ -15,7 +15,7 @@ import scipy.linalg as sla
 
 from .._tensor import Tensor
 from ..function import Function
-from ._util import Primitive, apply, values
+from ._util import Primitive, apply, array_like, values
 
 __all__ = ["cho_factor", "cho_solve", "solve_sylvester", "solve_triangular", "sqrtm"]
 
@@ -98,6 +98,7 @@ def solve_triangular(
     array([0.375, 0.25 ])
     """
     where = "solve_triangular"
+    a, b = array_like(a), array_like(b)
     _real_matrix(where, "a", a)
     n = values(a).shape[0]
     bv = values(b)
@@ -133,6 +134,7 @@ def cho_factor(
            [2., 2.]]), False)
     """
     where = "cho_factor"
+    a = array_like(a)
     _real_matrix(where, "a", a)
     if check_finite and not np.all(np.isfinite(values(a))):
         raise ValueError(f"{where}: a must be finite (or pass check_finite=False)")
@@ -201,6 +203,7 @@ def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
     array([[1., 2.],
            [3., 1.]])
     """
+    a, b, q = array_like(a), array_like(b), array_like(q)
     for name, x, square in (("a", a, True), ("b", b, True), ("q", q, False)):
         _real_matrix("solve_sylvester", name, x, square)
     shape = (values(a).shape[0], values(b).shape[0])
@@ -249,6 +252,7 @@ def sqrtm(A: Any) -> Any:
     array([[0.25  , 0.    ],
            [0.    , 0.1667]])
     """
+    A = array_like(A)
     _real_matrix("sqrtm", "A", A)
     if isinstance(A, Tensor):
         return _Sqrtm()(A)

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.signal as ssig
 
 from .._tensor import Tensor
-from ._util import Primitive, apply, values
+from ._util import Primitive, apply, array_like, values
 
 __all__ = ["convolve", "correlate"]
 
@@ -104,6 +104,7 @@ def convolve(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> An
     >>> cr.grad(lambda k: convolve(np.arange(4.0), k, mode="valid").sum())(np.ones(2))
     array([6., 3.])
     """
+    in1, in2 = array_like(in1), array_like(in2)
     n1, n2 = _checked("convolve", in1, in2, mode, method)
     if len(n1) == 0:  # two scalars, as SciPy
         return in1 * in2
@@ -128,6 +129,7 @@ def correlate(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> A
     >>> correlate(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]))
     array([0.5, 2. , 3.5, 3. , 0. ])
     """
+    in1, in2 = array_like(in1), array_like(in2)
     n1, n2 = _checked("correlate", in1, in2, mode, method)
     if len(n1) == 0:
         return in1 * in2

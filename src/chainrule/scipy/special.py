@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._util import values
+from ._util import array_like, values
 
 __all__ = ["logsumexp"]
 
@@ -46,6 +46,7 @@ def logsumexp(
     >>> x.grad.round(4)  # the softmax
     array([0.09  , 0.2447, 0.6652])
     """
+    a, b = array_like(a), array_like(b)
     if values(a).dtype.kind == "c" or (b is not None and values(b).dtype.kind == "c"):
         raise TypeError("logsumexp: complex inputs are not supported; pass real a and b")
     if b is not None:

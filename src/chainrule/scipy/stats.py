@@ -27,7 +27,7 @@ import scipy.special as sps
 
 from ..function import Function
 from ._multivariate import dirichlet, multivariate_normal, poisson
-from ._util import check_positive, no_gradient, values
+from ._util import array_like, check_positive, no_gradient, values
 
 __all__ = ["beta", "chi2", "dirichlet", "gamma", "multivariate_normal", "norm", "poisson", "t"]
 
@@ -35,8 +35,8 @@ _LOG_SQRT_2PI = 0.5 * float(np.log(2 * np.pi))
 
 
 def _standardize(where: str, x: Any, loc: Any, scale: Any) -> Any:
-    check_positive(where, "scale", scale)
-    return (x - loc) / scale
+    scale = check_positive(where, "scale", scale)
+    return (array_like(x) - array_like(loc)) / scale
 
 
 def _log(x: Any) -> Any:
@@ -89,7 +89,7 @@ class _Norm:
 
     def ppf(self, q: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """The quantile function (inverse of cdf), ``loc + scale * ndtri(q)``."""
-        check_positive("norm.ppf", "scale", scale)
+        scale = check_positive("norm.ppf", "scale", scale)
         return loc + scale * sps.ndtri(q)
 
 
@@ -132,7 +132,7 @@ class _T:
 
     def logpdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """Log of the density."""
-        check_positive("t.logpdf", "df", df)
+        df = check_positive("t.logpdf", "df", df)
         return _t_logpdf(_standardize("t.logpdf", x, loc, scale), df) - np.log(scale)
 
     def pdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
@@ -141,7 +141,7 @@ class _T:
 
     def cdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """The cumulative distribution function (no gradient in ``df``)."""
-        check_positive("t.cdf", "df", df)
+        df = check_positive("t.cdf", "df", df)
         z = _standardize("t.cdf", x, loc, scale)
         message = (
             "t.cdf: no derivative rule with respect to df (scipy.special.stdtr has none); "
@@ -167,7 +167,7 @@ class _Gamma:
 
     def logpdf(self, x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """Log of the density; ``-inf`` below ``loc``."""
-        check_positive("gamma.logpdf", "a", a)
+        a = check_positive("gamma.logpdf", "a", a)
         z = _standardize("gamma.logpdf", x, loc, scale)
         inside = values(z) >= 0
         zs = _safe(inside, z, 1.0)
@@ -181,7 +181,7 @@ class _Gamma:
 
     def cdf(self, x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """``gammainc(a, z)`` (no gradient in ``a``)."""
-        check_positive("gamma.cdf", "a", a)
+        a = check_positive("gamma.cdf", "a", a)
         z = _standardize("gamma.cdf", x, loc, scale)
         return sps.gammainc(a, _safe(values(z) > 0, z, 0.0))
 
@@ -202,7 +202,7 @@ class _Chi2:
 
     def logpdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """Log of the density; ``-inf`` below ``loc``."""
-        check_positive("chi2.logpdf", "df", df)
+        df = check_positive("chi2.logpdf", "df", df)
         z = _standardize("chi2.logpdf", x, loc, scale)
         inside = values(z) >= 0
         zs = _safe(inside, z, 1.0)
@@ -223,7 +223,7 @@ class _Chi2:
 
     def cdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """``gammainc(df / 2, z / 2)`` (no gradient in ``df``)."""
-        check_positive("chi2.cdf", "df", df)
+        df = check_positive("chi2.cdf", "df", df)
         z = _standardize("chi2.cdf", x, loc, scale)
         return sps.gammainc(df / 2, _safe(values(z) > 0, z, 0.0) / 2)
 
@@ -247,8 +247,8 @@ class _Beta:
 
     def logpdf(self, x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """Log of the density; ``-inf`` outside ``[loc, loc + scale]``."""
-        check_positive("beta.logpdf", "a", a)
-        check_positive("beta.logpdf", "b", b)
+        a = check_positive("beta.logpdf", "a", a)
+        b = check_positive("beta.logpdf", "b", b)
         z = _standardize("beta.logpdf", x, loc, scale)
         inside = (values(z) >= 0) & (values(z) <= 1)
         zs = _safe(inside, z, 0.5)
@@ -262,8 +262,8 @@ class _Beta:
 
     def cdf(self, x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
         """``betainc(a, b, z)`` (no gradient in ``a`` or ``b``)."""
-        check_positive("beta.cdf", "a", a)
-        check_positive("beta.cdf", "b", b)
+        a = check_positive("beta.cdf", "a", a)
+        b = check_positive("beta.cdf", "b", b)
         z = _standardize("beta.cdf", x, loc, scale)
         zv = values(z)
         return sps.betainc(a, b, _safe((zv > 0) & (zv < 1), z, np.where(zv <= 0, 0.0, 1.0)))

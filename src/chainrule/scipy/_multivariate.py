@@ -75,7 +75,12 @@ class _MultivariateNormal:
         return x
 
     def logpdf(self, x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
-        """Log of the density (``cov`` must be positive definite)."""
+        """Log of the density (``cov`` must be positive definite).
+
+        >>> from chainrule.scipy.stats import multivariate_normal
+        >>> round(float(multivariate_normal.logpdf([1.0, 0.5], cov=[[2, 0.3], [0.3, 1]])), 6)
+        -2.475565
+        """
         if allow_singular:
             raise NotImplementedError(
                 "multivariate_normal.logpdf: allow_singular=True is not supported; pass a "
@@ -99,11 +104,21 @@ class _MultivariateNormal:
         return _squeeze(-0.5 * (shape[-1] * _LOG_2PI + logdet + maha))
 
     def pdf(self, x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
-        """The density."""
+        """The density.
+
+        >>> from chainrule.scipy.stats import multivariate_normal
+        >>> round(float(multivariate_normal.pdf([1.0, 0.5], cov=[[2, 0.3], [0.3, 1]])), 6)
+        0.084115
+        """
         return np.exp(self.logpdf(x, mean, cov, allow_singular))
 
     def entropy(self, mean: Any = None, cov: Any = 1) -> Any:
-        """The differential entropy, ``0.5 log det(2 pi e cov)``."""
+        """The differential entropy, ``0.5 log det(2 pi e cov)``.
+
+        >>> from chainrule.scipy.stats import multivariate_normal
+        >>> round(float(multivariate_normal.entropy([0.0, 0.0], [[2.0, 0.3], [0.3, 1.0]])), 6)
+        3.161429
+        """
         _, cov = self._parameters("multivariate_normal.entropy", mean, cov)
         dim = values(cov).shape[0]
         chol = np.linalg.cholesky(cov)
@@ -126,14 +141,24 @@ class _Dirichlet:
     """
 
     def logpdf(self, x: Any, alpha: Any) -> Any:
-        """Log of the density."""
+        """Log of the density.
+
+        >>> from chainrule.scipy.stats import dirichlet
+        >>> round(float(dirichlet.logpdf([0.2, 0.8], [2.0, 3.0])), 6)
+        0.429182
+        """
         x = self._checked(x, alpha)
         alpha_col = np.reshape(alpha, (-1,) + (1,) * (values(x).ndim - 1))
         log_b = np.sum(sps.gammaln(alpha)) - sps.gammaln(np.sum(alpha))
         return _squeeze(np.sum(sps.xlogy(alpha_col - 1, x), axis=0) - log_b)
 
     def pdf(self, x: Any, alpha: Any) -> Any:
-        """The density."""
+        """The density.
+
+        >>> from chainrule.scipy.stats import dirichlet
+        >>> round(float(dirichlet.pdf([0.2, 0.8], [2.0, 3.0])), 6)
+        1.536
+        """
         return np.exp(self.logpdf(x, alpha))
 
     def _checked(self, x: Any, alpha: Any) -> Any:
@@ -182,7 +207,12 @@ class _Poisson:
         return values(k) - values(loc)
 
     def logpmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
-        """Log of the probability mass; ``-inf`` off the non-negative integers."""
+        """Log of the probability mass; ``-inf`` off the non-negative integers.
+
+        >>> from chainrule.scipy.stats import poisson
+        >>> round(float(poisson.logpmf(3, 2.5)), 6)
+        -1.542887
+        """
         mu = check_positive("poisson.logpmf", "mu", mu)
         kk = self._count("poisson.logpmf", k, loc)
         valid = (kk >= 0) & (kk == np.floor(kk))
@@ -190,18 +220,33 @@ class _Poisson:
         return np.where(valid, sps.xlogy(ks, mu) - sps.gammaln(ks + 1) - mu, -np.inf)
 
     def pmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
-        """The probability mass."""
+        """The probability mass.
+
+        >>> from chainrule.scipy.stats import poisson
+        >>> round(float(poisson.pmf(3, 2.5)), 6)
+        0.213763
+        """
         return np.exp(self.logpmf(k, mu, loc))
 
     def cdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
-        """``P(K <= k)``, ``gammaincc(floor(k) + 1, mu)``."""
+        """``P(K <= k)``, ``gammaincc(floor(k) + 1, mu)``.
+
+        >>> from chainrule.scipy.stats import poisson
+        >>> round(float(poisson.cdf(3, 2.5)), 6)
+        0.757576
+        """
         mu = check_positive("poisson.cdf", "mu", mu)
         kk = self._count("poisson.cdf", k, loc)
         n = np.floor(np.where(kk >= 0, kk, 0.0))
         return np.where(kk >= 0, sps.gammaincc(n + 1, mu), 0.0)
 
     def logcdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
-        """Log of the cdf."""
+        """Log of the cdf.
+
+        >>> from chainrule.scipy.stats import poisson
+        >>> round(float(poisson.logcdf(3, 2.5)), 6)
+        -0.277631
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.cdf(k, mu, loc))
 

@@ -63,32 +63,67 @@ class _Norm:
     """
 
     def logpdf(self, x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the density."""
+        """Log of the density.
+
+        >>> from chainrule.scipy.stats import norm
+        >>> round(float(norm.logpdf(1.0)), 6)
+        -1.418939
+        """
         z = _standardize("norm.logpdf", x, loc, scale)
         return -0.5 * z * z - np.log(scale) - _LOG_SQRT_2PI
 
     def pdf(self, x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The density."""
+        """The density.
+
+        >>> from chainrule.scipy.stats import norm
+        >>> round(float(norm.pdf(1.0)), 6)
+        0.241971
+        """
         return np.exp(self.logpdf(x, loc, scale))
 
     def cdf(self, x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The cumulative distribution function, ``ndtr(z)``."""
+        """The cumulative distribution function, ``ndtr(z)``.
+
+        >>> from chainrule.scipy.stats import norm
+        >>> round(float(norm.cdf(1.0)), 6)
+        0.841345
+        """
         return sps.ndtr(_standardize("norm.cdf", x, loc, scale))
 
     def logcdf(self, x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the cdf, ``log_ndtr(z)``: accurate far in the left tail."""
+        """Log of the cdf, ``log_ndtr(z)``: accurate far in the left tail.
+
+        >>> from chainrule.scipy.stats import norm
+        >>> round(float(norm.logcdf(1.0)), 6)
+        -0.172754
+        """
         return sps.log_ndtr(_standardize("norm.logcdf", x, loc, scale))
 
     def sf(self, x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The survival function ``1 - cdf``, as ``ndtr(-z)``."""
+        """The survival function ``1 - cdf``, as ``ndtr(-z)``.
+
+        >>> from chainrule.scipy.stats import norm
+        >>> round(float(norm.sf(1.0)), 6)
+        0.158655
+        """
         return sps.ndtr(-_standardize("norm.sf", x, loc, scale))
 
     def logsf(self, x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the survival function, ``log_ndtr(-z)``."""
+        """Log of the survival function, ``log_ndtr(-z)``.
+
+        >>> from chainrule.scipy.stats import norm
+        >>> round(float(norm.logsf(1.0)), 6)
+        -1.841022
+        """
         return sps.log_ndtr(-_standardize("norm.logsf", x, loc, scale))
 
     def ppf(self, q: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The quantile function (inverse of cdf), ``loc + scale * ndtri(q)``."""
+        """The quantile function (inverse of cdf), ``loc + scale * ndtri(q)``.
+
+        >>> from chainrule.scipy.stats import norm
+        >>> round(float(norm.ppf(0.975)), 6)
+        1.959964
+        """
         scale = check_positive("norm.ppf", "scale", scale)
         return loc + scale * sps.ndtri(q)
 
@@ -131,16 +166,31 @@ class _T:
     """
 
     def logpdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the density."""
+        """Log of the density.
+
+        >>> from chainrule.scipy.stats import t
+        >>> round(float(t.logpdf(1.0, 3.0)), 6)
+        -1.576253
+        """
         df = check_positive("t.logpdf", "df", df)
         return _t_logpdf(_standardize("t.logpdf", x, loc, scale), df) - np.log(scale)
 
     def pdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The density."""
+        """The density.
+
+        >>> from chainrule.scipy.stats import t
+        >>> round(float(t.pdf(1.0, 3.0)), 6)
+        0.206748
+        """
         return np.exp(self.logpdf(x, df, loc, scale))
 
     def cdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The cumulative distribution function (no gradient in ``df``)."""
+        """The cumulative distribution function (no gradient in ``df``).
+
+        >>> from chainrule.scipy.stats import t
+        >>> round(float(t.cdf(1.0, 3.0)), 6)
+        0.804499
+        """
         df = check_positive("t.cdf", "df", df)
         z = _standardize("t.cdf", x, loc, scale)
         message = (
@@ -150,7 +200,12 @@ class _T:
         return _StdtCdf()(z, values(df)) + no_gradient(df, message)
 
     def logcdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the cdf (no gradient in ``df``)."""
+        """Log of the cdf (no gradient in ``df``).
+
+        >>> from chainrule.scipy.stats import t
+        >>> round(float(t.logcdf(1.0, 3.0)), 6)
+        -0.217536
+        """
         return _log(self.cdf(x, df, loc, scale))
 
 
@@ -166,7 +221,12 @@ class _Gamma:
     """
 
     def logpdf(self, x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the density; ``-inf`` below ``loc``."""
+        """Log of the density; ``-inf`` below ``loc``.
+
+        >>> from chainrule.scipy.stats import gamma
+        >>> round(float(gamma.logpdf(1.0, 2.0)), 6)
+        -1.0
+        """
         a = check_positive("gamma.logpdf", "a", a)
         z = _standardize("gamma.logpdf", x, loc, scale)
         inside = values(z) >= 0
@@ -176,17 +236,32 @@ class _Gamma:
         return np.where(inside, out, -np.inf)
 
     def pdf(self, x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The density."""
+        """The density.
+
+        >>> from chainrule.scipy.stats import gamma
+        >>> round(float(gamma.pdf(1.0, 2.0)), 6)
+        0.367879
+        """
         return np.exp(self.logpdf(x, a, loc, scale))
 
     def cdf(self, x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """``gammainc(a, z)`` (no gradient in ``a``)."""
+        """``gammainc(a, z)`` (no gradient in ``a``).
+
+        >>> from chainrule.scipy.stats import gamma
+        >>> round(float(gamma.cdf(1.0, 2.0)), 6)
+        0.264241
+        """
         a = check_positive("gamma.cdf", "a", a)
         z = _standardize("gamma.cdf", x, loc, scale)
         return sps.gammainc(a, _safe(values(z) > 0, z, 0.0))
 
     def logcdf(self, x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the cdf (no gradient in ``a``)."""
+        """Log of the cdf (no gradient in ``a``).
+
+        >>> from chainrule.scipy.stats import gamma
+        >>> round(float(gamma.logcdf(1.0, 2.0)), 6)
+        -1.330893
+        """
         return _log(self.cdf(x, a, loc, scale))
 
 
@@ -201,7 +276,12 @@ class _Chi2:
     """
 
     def logpdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the density; ``-inf`` below ``loc``."""
+        """Log of the density; ``-inf`` below ``loc``.
+
+        >>> from chainrule.scipy.stats import chi2
+        >>> round(float(chi2.logpdf(1.0, 3.0)), 6)
+        -1.418939
+        """
         df = check_positive("chi2.logpdf", "df", df)
         z = _standardize("chi2.logpdf", x, loc, scale)
         inside = values(z) >= 0
@@ -218,17 +298,32 @@ class _Chi2:
         return np.where(inside, out, -np.inf)
 
     def pdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The density."""
+        """The density.
+
+        >>> from chainrule.scipy.stats import chi2
+        >>> round(float(chi2.pdf(1.0, 3.0)), 6)
+        0.241971
+        """
         return np.exp(self.logpdf(x, df, loc, scale))
 
     def cdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """``gammainc(df / 2, z / 2)`` (no gradient in ``df``)."""
+        """``gammainc(df / 2, z / 2)`` (no gradient in ``df``).
+
+        >>> from chainrule.scipy.stats import chi2
+        >>> round(float(chi2.cdf(1.0, 3.0)), 6)
+        0.198748
+        """
         df = check_positive("chi2.cdf", "df", df)
         z = _standardize("chi2.cdf", x, loc, scale)
         return sps.gammainc(df / 2, _safe(values(z) > 0, z, 0.0) / 2)
 
     def logcdf(self, x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the cdf (no gradient in ``df``)."""
+        """Log of the cdf (no gradient in ``df``).
+
+        >>> from chainrule.scipy.stats import chi2
+        >>> round(float(chi2.logcdf(1.0, 3.0)), 6)
+        -1.615717
+        """
         return _log(self.cdf(x, df, loc, scale))
 
 
@@ -246,7 +341,12 @@ class _Beta:
     """
 
     def logpdf(self, x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the density; ``-inf`` outside ``[loc, loc + scale]``."""
+        """Log of the density; ``-inf`` outside ``[loc, loc + scale]``.
+
+        >>> from chainrule.scipy.stats import beta
+        >>> round(float(beta.logpdf(0.3, 2.0, 3.0)), 6)
+        0.567584
+        """
         a = check_positive("beta.logpdf", "a", a)
         b = check_positive("beta.logpdf", "b", b)
         z = _standardize("beta.logpdf", x, loc, scale)
@@ -257,11 +357,21 @@ class _Beta:
         return np.where(inside, out, -np.inf)
 
     def pdf(self, x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """The density."""
+        """The density.
+
+        >>> from chainrule.scipy.stats import beta
+        >>> round(float(beta.pdf(0.3, 2.0, 3.0)), 6)
+        1.764
+        """
         return np.exp(self.logpdf(x, a, b, loc, scale))
 
     def cdf(self, x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """``betainc(a, b, z)`` (no gradient in ``a`` or ``b``)."""
+        """``betainc(a, b, z)`` (no gradient in ``a`` or ``b``).
+
+        >>> from chainrule.scipy.stats import beta
+        >>> round(float(beta.cdf(0.3, 2.0, 3.0)), 6)
+        0.3483
+        """
         a = check_positive("beta.cdf", "a", a)
         b = check_positive("beta.cdf", "b", b)
         z = _standardize("beta.cdf", x, loc, scale)
@@ -269,7 +379,12 @@ class _Beta:
         return sps.betainc(a, b, _safe((zv > 0) & (zv < 1), z, np.where(zv <= 0, 0.0, 1.0)))
 
     def logcdf(self, x: Any, a: Any, b: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
-        """Log of the cdf (no gradient in ``a`` or ``b``)."""
+        """Log of the cdf (no gradient in ``a`` or ``b``).
+
+        >>> from chainrule.scipy.stats import beta
+        >>> round(float(beta.logcdf(0.3, 2.0, 3.0)), 6)
+        -1.054691
+        """
         return _log(self.cdf(x, a, b, loc, scale))
 
 

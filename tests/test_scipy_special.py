@@ -64,3 +64,13 @@ def test_broadcast_weights_and_tensor_result():
 def test_complex_input_is_refused():
     with pytest.raises(TypeError, match="complex inputs are not supported"):
         logsumexp(np.array([1j, 2.0]))
+
+
+def test_zero_weights_keep_their_gradient():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 2.0])
+    np.testing.assert_allclose(logsumexp(a, b=b), sps.logsumexp(a, b=b), rtol=1e-12)
+    g = cr.grad(lambda b: logsumexp(a, b=b))(b)
+    np.testing.assert_allclose(g, np.exp(a) / np.sum(b * np.exp(a)), rtol=1e-12)
+    assert cr.gradcheck(lambda a, b: logsumexp(a, b=b), a, b, order=2)
+    # all weights zero: -inf, as SciPy, and no warning
+    assert logsumexp(a, b=np.zeros(3)) == -np.inf == sps.logsumexp(a, b=np.zeros(3))

@@ -49,13 +49,23 @@ def logsumexp(
     a, b = array_like(a), array_like(b)
     if values(a).dtype.kind == "c" or (b is not None and values(b).dtype.kind == "c"):
         raise TypeError("logsumexp: complex inputs are not supported; pass real a and b")
-    if b is not None:
-        # Where b == 0 the term drops out, also when a is infinite there (as SciPy does).
-        a = np.where(values(b) == 0, -np.inf, a)
     # The shift only keeps exp in range; the result does not depend on it, so it is a
     # constant (read from the values, never recorded) and every order stays exact.
-    shift = np.max(values(a), axis=axis, keepdims=True) if np.size(values(a)) else 0.0
+    av = values(a)
+    if b is not None:
+        av, bv = np.broadcast_arrays(av, values(b))
+        zero = bv == 0
+        av = np.where(zero, -np.inf, av)  # a zero weight drops its term, as in SciPy
+    shift = np.max(av, axis=axis, keepdims=True) if av.size else np.zeros(())
     shift = np.where(np.isfinite(shift), shift, 0.0)
+    if b is not None:
+        # A dropped term still gives b its gradient exp(a - shift) / total, unless exp
+        # would overflow there (a infinite or above the shift): then 0 * inf must not
+        # make a NaN, and that term is removed outright.
+        with np.errstate(invalid="ignore"):
+            drop = zero & ~(values(a) <= shift)
+        if np.any(drop):
+            a = np.where(drop, -np.inf, a)
     terms = np.exp(a - shift)
     if b is not None:
         terms = terms * b

@@ -107,6 +107,8 @@ def test_second_order_is_refused_clearly():
         ({"y0": np.zeros((2, 2))}, ValueError, r"y0 must be a real scalar or 1-d array"),
         ({"full_output": True}, ValueError, r"full_output is not supported"),
         ({"func": "decay"}, TypeError, r"func must be callable"),
+        ({"args": ((cr.tensor(0.5),),)}, TypeError, r"args\[0\] is a container holding Tensors"),
+        ({"args": (cr.tensor(1),)}, TypeError, r"args\[0\] is a Tensor of dtype int"),
     ],
 )
 def test_bad_input_is_refused_clearly(kwargs, error, message):

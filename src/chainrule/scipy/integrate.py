@@ -46,6 +46,13 @@ def _is_float(x: Any) -> bool:
     return isinstance(x, (np.ndarray, np.generic, Tensor)) and values(x).dtype.kind == "f"
 
 
+def _holds_tensor(tree: Any) -> bool:
+    if isinstance(tree, Tensor):
+        return True
+    items = tree.values() if isinstance(tree, dict) else tree
+    return isinstance(tree, (list, tuple, dict)) and any(_holds_tensor(x) for x in items)
+
+
 class _Odeint(Function):
     def __init__(
         self, func: Callable[..., Any], tfirst: bool, tols: dict, options: dict, diff: list
@@ -210,12 +217,21 @@ def odeint(
             f"odeint: y0 must be a real scalar or 1-d array, got shape {yv.shape} and dtype "
             f"{yv.dtype}"
         )
+    for k, a in enumerate(args):
+        if isinstance(a, (list, tuple, dict)) and _holds_tensor(a):
+            raise TypeError(
+                f"odeint: args[{k}] is a container holding Tensors; pass each differentiable "
+                "parameter as its own entry of args (args=(a, b), not args=((a, b),))"
+            )
     tols = {"rtol": rtol, "atol": atol}
     tensors = [x for x in (y0, t, *args) if isinstance(x, Tensor)]
     if not tensors:
         return sint.odeint(func, y0, t, args=args, tfirst=tfirst, **tols, **options)
     for k, a in enumerate(args):
         if isinstance(a, Tensor) and not _is_float(a):
-            raise TypeError(f"odeint: args[{k}] is a Tensor of dtype {a.dtype}; only float ones")
+            raise TypeError(
+                f"odeint: args[{k}] is a Tensor of dtype {a.dtype}; only floating-point "
+                "Tensors are differentiated (pass integers as plain numbers)"
+            )
     diff = [isinstance(a, Tensor) for a in args]
     return _Odeint(func, tfirst, tols, options, diff)(y0, t, *args)

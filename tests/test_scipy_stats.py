@@ -159,6 +159,8 @@ def test_norm_logpdf_gradient_is_the_known_formula():
 def test_shape_gradients_with_no_rule_raise(fn, message):
     with pytest.raises(NotImplementedError, match=message):
         cr.grad(fn)(2.5)
+    with pytest.raises(NotImplementedError, match=message):
+        cr.jvp(fn, (2.5,), (1.0,))  # forward mode too
     # Not asking for that gradient is fine: the value and the x-gradient still work.
     assert np.isfinite(fn(2.5))
 

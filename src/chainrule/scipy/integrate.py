@@ -38,14 +38,6 @@ _REFUSED = {
 }
 
 
-def _is_float(x: Any) -> bool:
-    if isinstance(x, (bool, np.bool_)):
-        return False
-    if isinstance(x, float):
-        return True
-    return isinstance(x, (np.ndarray, np.generic, Tensor)) and values(x).dtype.kind == "f"
-
-
 def _holds_tensor(tree: Any) -> bool:
     if isinstance(tree, Tensor):
         return True
@@ -107,6 +99,7 @@ class _Odeint(Function):
                 [f, gy, np.reshape(gs, (1,)), *(np.reshape(gp, (-1,)) for gp in gps)]
             )
 
+        # A per-component atol/rtol has no meaning for the augmented state: the tightest.
         tols = {k: None if v is None else float(np.min(v)) for k, v in self.tols.items()}
         shared = {k: v for k, v in self.options.items() if k in _SHARED_OPTIONS}
         adj_y, adj_t0 = np.array(g[-1], dtype=np.float64), 0.0
@@ -228,7 +221,7 @@ def odeint(
     if not tensors:
         return sint.odeint(func, y0, t, args=args, tfirst=tfirst, **tols, **options)
     for k, a in enumerate(args):
-        if isinstance(a, Tensor) and not _is_float(a):
+        if isinstance(a, Tensor) and a.dtype.kind != "f":
             raise TypeError(
                 f"odeint: args[{k}] is a Tensor of dtype {a.dtype}; only floating-point "
                 "Tensors are differentiated (pass integers as plain numbers)"

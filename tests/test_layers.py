@@ -57,6 +57,8 @@ LAYERS: dict[str, int] = {
     "nn.*": 8,
     "optim": 8,
     "optim.*": 8,
+    "scipy": 8,
+    "scipy.*": 8,
     # 9: the public face.
     "": 9,
     "__main__": 9,
@@ -205,7 +207,7 @@ def test_declared_and_bound_methods_are_one_set():
 
 def test_public_face_shows_only_public_names():
     shown = set(dir(chainrule))
-    assert shown == {*chainrule.__all__, "__version__"}
+    assert shown == {*chainrule.__all__, "__version__", "scipy"}
     assert not {"annotations", "ops", "errors", "function", "np"} & shown
     for name in chainrule.__all__:
         assert getattr(chainrule, name) is not None

@@ -8,6 +8,9 @@
 array([ 5.437, 22.167, 80.342])
 """
 
+import importlib
+from typing import Any
+
 # ops registers every rule; _tensor_methods binds Tensor's operators and methods.
 from . import _elide, _tensor_methods, nn, ops, optim  # noqa: F401
 from ._minimize import minimize
@@ -86,10 +89,17 @@ __all__ = [
 # now the reference counts of temporaries on this interpreter can be measured.
 _elide.calibrate_elision()
 
-# Submodules users may import by name, besides the names in __all__.
-_SUBMODULES = ["__version__"]
+# Documented submodules that are not imported with chainrule (they need SciPy).
+_LAZY_SUBMODULES = ("scipy",)
+
+
+def __getattr__(name: str) -> Any:
+    """``cr.scipy`` imports ``chainrule.scipy`` on first use."""
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     """The public face: ``__all__`` and the documented submodules, nothing private."""
-    return sorted([*__all__, *_SUBMODULES])
+    return sorted([*__all__, *_LAZY_SUBMODULES, "__version__"])

@@ -60,13 +60,13 @@ def no_gradient(x: Any, message: str) -> Any:
     return 0.0
 
 
-class Primitive(Function):
+class ConstantsAsideFunction(Function):
     """A Function whose backward, written with NumPy calls, may be differentiated again
     while some inputs are constants.
 
     A differentiated-again backward sees the inputs that require grad as Tensors, so only
     those may sit in ``saved_tensors``; ``keep`` saves them (and the outputs) and puts the
-    constants aside, and ``kept`` gives all of them back in order. Call through ``apply``.
+    constants aside, and ``kept`` gives all of them back in order. Call through ``run_aside``.
     """
 
     live: tuple = ()
@@ -85,7 +85,7 @@ class Primitive(Function):
         return (*inputs, *saved)
 
 
-def apply(fn: Primitive, *inputs: Any) -> Any:
+def run_aside(fn: ConstantsAsideFunction, *inputs: Any) -> Any:
     """``fn(*inputs)``, telling ``fn`` which inputs will be live in a second backward."""
     fn.live = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
     return fn(*inputs)

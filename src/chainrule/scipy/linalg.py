@@ -15,7 +15,7 @@ import scipy.linalg as sla
 
 from .._tensor import Tensor
 from ..function import Function
-from ._util import Primitive, apply, array_like, values
+from ._util import ConstantsAsideFunction, array_like, run_aside, values
 
 __all__ = ["cho_factor", "cho_solve", "solve_sylvester", "solve_triangular", "sqrtm"]
 
@@ -43,7 +43,7 @@ def _trans_code(trans: Any) -> int:
         ) from None
 
 
-class _SolveTriangular(Primitive):
+class _SolveTriangular(ConstantsAsideFunction):
     """x = op(a)^-1 b for a 2-d b; op is a (trans 0) or a.T (trans 1)."""
 
     def __init__(self, trans: int, lower: bool, unit_diagonal: bool) -> None:
@@ -66,7 +66,7 @@ class _SolveTriangular(Primitive):
 
 def _solve_2d(a: Any, b: Any, trans: int, lower: bool, unit: bool) -> Any:
     if _is_tensor(a, b):
-        return apply(_SolveTriangular(trans, lower, unit), a, b)
+        return run_aside(_SolveTriangular(trans, lower, unit), a, b)
     return sla.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
 
 
@@ -177,7 +177,7 @@ def cho_solve(
     return solve_triangular(c, solve_triangular(c, b, trans=1, **kw), **kw)
 
 
-class _Sylvester(Primitive):
+class _Sylvester(ConstantsAsideFunction):
     """Y solving a Y + Y b = q."""
 
     def forward(self, a: Any, b: Any, q: Any) -> Any:
@@ -210,7 +210,7 @@ def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
     if values(q).shape != shape:
         raise ValueError(f"solve_sylvester: q must have shape {shape}, got {values(q).shape}")
     if _is_tensor(a, b, q):
-        return apply(_Sylvester(), a, b, q)
+        return run_aside(_Sylvester(), a, b, q)
     return sla.solve_sylvester(a, b, q)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.signal as ssig
 
 from .._tensor import Tensor
-from ._util import Primitive, apply, array_like, values
+from ._util import ConstantsAsideFunction, array_like, run_aside, values
 
 __all__ = ["convolve", "correlate"]
 
@@ -27,7 +27,7 @@ def _reverse(x: Any) -> Any:
     return x[(slice(None, None, -1),) * np.ndim(values(x))]
 
 
-class _FullConvolve(Primitive):
+class _FullConvolve(ConstantsAsideFunction):
     def __init__(self, method: str) -> None:
         self.method = method
 
@@ -43,7 +43,7 @@ class _FullConvolve(Primitive):
 
 def _valid(g: Any, k: Any, method: str) -> Any:
     if isinstance(g, Tensor) or isinstance(k, Tensor):
-        full = apply(_FullConvolve(method), g, k)
+        full = run_aside(_FullConvolve(method), g, k)
         return _crop(full, _shape(values(g).shape, values(k).shape, "valid"))
     return ssig.convolve(g, k, mode="valid", method=method)
 
@@ -111,7 +111,7 @@ def convolve(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> An
     shape = _shape(n1, n2, mode)
     if not isinstance(in1, Tensor) and not isinstance(in2, Tensor):
         return ssig.convolve(in1, in2, mode=mode, method=method)
-    full = apply(_FullConvolve(method), in1, in2)
+    full = run_aside(_FullConvolve(method), in1, in2)
     return full if mode == "full" else _crop(full, shape)
 
 

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+import chainrule as cr
+
 
 def test_import_without_scipy_names_the_extra(monkeypatch):
     for name in list(sys.modules):
@@ -33,3 +35,26 @@ def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="has no attribute 'optimize'"):
         cs.optimize  # noqa: B018
     assert {"integrate", "linalg", "signal", "special", "stats"} <= set(dir(cs))
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda t: __import__("scipy.stats").stats.norm.logpdf(t), r"scipy\.stats \(.*logpdf\)"),
+        (
+            lambda t: __import__("scipy.special").special.logsumexp(t),
+            r"scipy\.special \(logsumexp\)",
+        ),
+        (
+            lambda t: __import__("scipy.integrate").integrate.odeint(
+                lambda y, s: -y, t, [0.0, 1.0]
+            ),
+            r"scipy\.integrate \(odeint\)",
+        ),
+    ],
+)
+def test_a_tensor_reaching_scipy_names_the_function_and_points_to_chainrule_scipy(call, name):
+    pytest.importorskip("scipy")
+    t = cr.tensor([0.5, 1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=name + r".*chainrule\.scipy"):
+        call(t)

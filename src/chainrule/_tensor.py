@@ -9,6 +9,7 @@ Recording lives in ``_record``.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -198,6 +199,16 @@ class Tensor(TensorAPI):
     # ------------------------------------------------------------ conversions
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if self.requires_grad:
+            scipy_function = _scipy_caller()
+            if scipy_function is not None:
+                raise TypeError(
+                    f"{scipy_function} converted a Tensor that requires grad to a NumPy array: "
+                    "SciPy does not dispatch to Tensors, so its gradient would be lost. Use the "
+                    "differentiable version in chainrule.scipy (for example "
+                    "cr.scipy.stats.norm.logpdf, cr.scipy.special.logsumexp, "
+                    "cr.scipy.integrate.odeint), or call SciPy on t.detach() if no gradient "
+                    "is needed."
+                )
             raise TypeError(
                 "converting a Tensor that requires grad to a NumPy array would silently drop "
                 "its gradient. Call t.detach() (or use t._data / t.numpy()) if that is what you "
@@ -405,6 +416,22 @@ class RemovableHandle:
     def remove(self) -> None:
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+def _scipy_caller() -> str | None:
+    """The SciPy function (the outermost SciPy frame) converting a Tensor, if one is."""
+    frame: Any = sys._getframe(2)
+    found = None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("scipy."):
+            code = frame.f_code
+            public = ".".join(p for p in module.split(".")[:2] if not p.startswith("_"))
+            found = f"{public} ({getattr(code, 'co_qualname', code.co_name)})"
+        elif found is not None:
+            return found
+        frame = frame.f_back
+    return found
 
 
 def data_of(x: Any) -> Any:

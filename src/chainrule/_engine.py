@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _mode
 from ._reuse import REUSE_FROM, accumulate, free_buffers
-from .anomaly import check_backward
+from .anomaly import check_backward, check_saved
 from .errors import BackwardError
 
 __all__ = ["Node", "add_grads", "run_backward"]
@@ -39,6 +39,7 @@ class Node:
 
     __slots__ = (
         "args",
+        "checksums",  # under detect_anomaly: ((input index, crc32), ...) of saved plain arrays
         "hooks",
         "kwargs",
         "out",
@@ -47,7 +48,9 @@ class Node:
         "prim",
         "seq",
         "site",  # under detect_anomaly: the user code that created the node
+        "watched",  # ((input index, Tensor, version), ...) for inputs without grad, or None
         "writes",  # in-place writes into this node's output since it was computed
+        "written_at",  # where the last in-place write into the output happened (for errors)
     )
 
     def __init__(self, prim: Any, args: tuple, kwargs: Any, parents: tuple, out: Any):
@@ -55,6 +58,7 @@ class Node:
         self.hooks: list | None = None  # Tensor.register_hook on this node's output
         self.out_tangent: Any = None  # forward mode: the output's tangent
         self.writes = 0
+        self.watched: tuple | None = None
         self.prim = prim
         # Forward arguments as plain arrays/values; None once released.
         self.args: tuple | None = args
@@ -83,23 +87,37 @@ def modified_error(name: str, index: int, ref: Any, saved: Any, version: int) ->
     if isinstance(ref, Node):
         source, now = f"the output of '{ref.prim.name}'", ref.writes
     else:
-        source, now = "a leaf", ref._version
+        source = "a leaf" if ref.requires_grad else "a Tensor that does not require grad"
+        now = ref._version
+    names, place = getattr(ref, "written_at" if isinstance(ref, Node) else "_written_at", ([], ""))
+    called = f", named {', '.join(f'`{n}`' for n in names)}," if names else ","
+    at = f", at {place}" if place else ""
     return BackwardError(
         f"backward through '{name}': its input {index}, {source} of shape "
-        f"{tuple(np.shape(saved))} and dtype {np.result_type(saved)}, was modified in place "
-        f"after the graph saved it (version {version}, now {now}); the gradient would be "
-        "wrong. Compute the new value out of place (y = f(x)), or modify it only after "
-        "backward()."
+        f"{tuple(np.shape(saved))} and dtype {np.result_type(saved)}{called} was modified in "
+        f"place after the graph saved it (version {version}, now {now}){at}; the gradient "
+        "would be wrong. Compute the new value out of place (y = f(x)), or modify it only "
+        "after backward()."
     )
 
 
+def _check_watched(node: Node, saved: tuple) -> None:
+    """The Tensors without grad that the node's rules read still hold what was saved."""
+    for i, t, version in node.watched:  # type: ignore[union-attr]
+        if t._version != version and t._data is saved[i]:
+            raise modified_error(node.prim.name, i, t, saved[i], version)
+
+
 def output_modified_error(node: Node) -> BackwardError:
+    names, place = getattr(node, "written_at", ([], ""))
+    called = f" named {', '.join(f'`{n}`' for n in names)}" if names else ""
+    at = f", at {place}" if place else ""
     return BackwardError(
-        f"backward through '{node.prim.name}': its output (shape {tuple(np.shape(node.out))}, "
-        f"dtype {np.result_type(node.out)}) was modified in place after '{node.prim.name}' "
-        f"computed it ({node.writes} write(s)), and its gradient depends on that output; the "
-        "gradient would be wrong. Compute the new value out of place (y = f(x)), or modify it "
-        "only after backward()."
+        f"backward through '{node.prim.name}': its output{called} (shape "
+        f"{tuple(np.shape(node.out))}, dtype {np.result_type(node.out)}) was modified in "
+        f"place after '{node.prim.name}' computed it ({node.writes} write(s)){at}, and its "
+        "gradient depends on that output; the gradient would be wrong. Compute the new value "
+        "out of place (y = f(x)), or modify it only after backward()."
     )
 
 
@@ -246,6 +264,10 @@ def _sweep(
         ans = node.out
         if node.writes and ans is not None:  # the output its rules read was overwritten
             raise output_modified_error(node)
+        if node.watched is not None:  # inputs without grad that the rules read
+            _check_watched(node, args)
+        if anomaly:
+            check_saved(node, args)
         saved = args  # the forward's values (or zero-byte stand-ins): shapes and dtypes
         if tensor_type:
             args, ans = _live_values(tensor_type, node, args, ans, create_graph)

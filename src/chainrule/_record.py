@@ -126,7 +126,9 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
     if (xr or yr) and (plain or _grad_state.enabled):
         if type(out) is not _FLOAT64 and result._data.dtype.kind == "c":
             prim = complex_record(prim)
-        # Each input's node (or the leaf itself) and its write count: see _entry.
+        # Each input's node (or the leaf itself) and its write count: see _entry. A Tensor
+        # input without grad is watched by its version when the rules read it (see _watch).
+        watched = None
         if xr:
             node = x._node
             xe = (0, x, x._version) if node is None else (0, node, node.writes)
@@ -138,15 +140,23 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
                 )
             else:
                 parents = (xe,)
+                if type(y) is Tensor and prim.reads_inputs:
+                    watched = ((1, y, y._version),)
         else:
             node = y._node
             parents = ((1, y, y._version) if node is None else (1, node, node.writes),)
+            if type(x) is Tensor and prim.reads_inputs:
+                watched = ((0, x, x._version),)
         if not prim.reads_inputs:
             if xr and type(xd) is _ndarray and xd.size >= _GHOST_FROM:
                 xd = _ghost(xd)
             if yr and type(yd) is _ndarray and yd.size >= _GHOST_FROM:
                 yd = _ghost(yd)
-        result._node = _Node(prim, (xd, yd), None, parents, out if prim.reads_output else None)
+        result._node = node = _Node(
+            prim, (xd, yd), None, parents, out if prim.reads_output else None
+        )
+        if watched is not None:
+            node.watched = watched
         result.requires_grad = True
     else:
         result._node = None
@@ -173,6 +183,11 @@ def _ghost(a: Any) -> Any:
     return a
 
 
+# _watch: a node keeps the Tensors it read that do not require grad (constants to the
+# graph, such as x in w * x) as (input index, Tensor, version) in node.watched. A later
+# in-place write into one of them (x += 1, x[0] = 5, x.data[...] = v, np.exp(x, out=x))
+# bumps its version, and backward then refuses the node instead of computing w's gradient
+# from the new value. Recording pays for this only where such an input exists.
 def _entry(i: int, t: Tensor) -> tuple:
     """A node's record of input ``i``: its node (or the leaf itself) and its write count."""
     node = t._node
@@ -216,11 +231,14 @@ def _record(prim: Any, args: tuple, kwargs: dict) -> Tensor:
     """``prim.fun(*args, **kwargs)`` on the tape, where some argument is a Tensor."""
     raw = []
     parents = []
+    constants = []  # Tensor inputs without grad: watched by version (see _watch)
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             raw.append(a._data)
             if a.requires_grad:
                 parents.append(_entry(i, a))
+            else:
+                constants.append((i, a, a._version))
         else:
             raw.append(a)
     out = prim.fun(*raw, **kwargs) if kwargs else prim.fun(*raw)
@@ -234,7 +252,10 @@ def _record(prim: Any, args: tuple, kwargs: dict) -> Tensor:
             for i, _, _ in parents:
                 raw[i] = _ghost(raw[i])
         saved_out = out if prim.reads_output else None
-        result = _make(out, _Node(prim, tuple(raw), kwargs or None, tuple(parents), saved_out))
+        node = _Node(prim, tuple(raw), kwargs or None, tuple(parents), saved_out)
+        if constants and prim.reads_inputs:
+            node.watched = tuple(constants)
+        result = _make(out, node)
     else:
         result = _make(out, None)
     if _grad_state.extra and differentiable:

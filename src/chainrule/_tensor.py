@@ -9,6 +9,8 @@ Recording lives in ``_record``.
 
 from __future__ import annotations
 
+import linecache
+import os
 import sys
 import weakref
 from collections.abc import Iterator
@@ -76,6 +78,7 @@ class Tensor(TensorAPI):
         "_retains",
         "_tangent",
         "_version",  # bumped by every in-place write, checked by backward
+        "_written_at",  # (names, place) of the last in-place write, for backward's error
         "grad",
         "requires_grad",
     )
@@ -146,10 +149,14 @@ class Tensor(TensorAPI):
         self._bump()
 
     def _bump(self) -> None:
-        """Count an in-place write: on the tensor, and on the node whose output it is."""
+        """Count an in-place write: on the tensor, and on the node whose output it is.
+
+        Where the write happened is kept for the error backward may raise about it."""
         self._version += 1
+        self._written_at = site = _write_site(self)
         if self._node is not None:
             self._node.writes += 1
+            self._node.written_at = site
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -416,6 +423,24 @@ class RemovableHandle:
     def remove(self) -> None:
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
+
+
+def _write_site(t: Tensor) -> tuple[list[str], str]:
+    """The names bound to ``t`` in the user code writing into it, and that code's place
+    (file, line and text): the innermost frame outside chainrule and NumPy."""
+    frame: Any = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith((_PACKAGE, _NUMPY)):
+        frame = frame.f_back
+    if frame is None:
+        return [], "an unknown place"
+    names = sorted(name for name, value in frame.f_locals.items() if value is t)
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    text = linecache.getline(filename, line).strip()
+    return names, f'File "{filename}", line {line}' + (f" ({text})" if text else "")
 
 
 def _scipy_caller() -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import linecache
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,14 @@ def _finite(x: Any) -> bool:
 def check_forward(result: Any, prim: Any, args: tuple) -> None:
     """Called for each recorded operation under detect_anomaly."""
     site = user_site()
-    if result._node is not None:
-        result._node.site = site
+    node = result._node
+    if node is not None:
+        node.site = site
+        if prim.reads_inputs:
+            # Plain arrays cannot count their writes as Tensors do: remember their bytes.
+            node.checksums = tuple(
+                (i, _checksum(a)) for i, a in enumerate(args) if type(a) is np.ndarray
+            )
     if not _finite(result) and all(_finite(a) for a in args):
         raise AnomalyError(
             f"forward pass: '{prim.name}' produced inf or nan from finite inputs. The node was "
@@ -100,3 +107,22 @@ def check_backward(node: Any, index: int, g: Any, gi: Any, args: tuple) -> None:
             f"backward pass: the gradient rule of '{node.prim.name}' for input {index} returned "
             f"inf or nan from a finite upstream gradient. The node was created at:\n  {site}"
         )
+
+
+def _checksum(a: np.ndarray) -> int:
+    return zlib.crc32(np.ascontiguousarray(a).tobytes())
+
+
+def check_saved(node: Any, saved: tuple) -> None:
+    """Under detect_anomaly, before a node's rules run: the plain arrays it saved still
+    hold the values they had when it was recorded."""
+    for i, checksum in getattr(node, "checksums", ()):
+        if _checksum(saved[i]) != checksum:
+            site = getattr(node, "site", None) or "(unknown)"
+            raise AnomalyError(
+                f"backward through '{node.prim.name}': its input {i}, a NumPy array of shape "
+                f"{saved[i].shape}, was changed in place after the graph saved it, so the "
+                "gradient would be wrong. Don't write into an array after handing it to a "
+                "recorded operation: pass a copy, or write after backward(). The node was "
+                f"created at:\n  {site}"
+            )

@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "_engine": 2,
     # 3: the Tensor's data, metadata, conversions, backward and hooks.
     "_tensor": 3,
+    "graph": 3,
     # 4: tangents of one primitive application; custom Functions.
     "_forward": 4,
     "function": 4,
@@ -207,7 +208,7 @@ def test_declared_and_bound_methods_are_one_set():
 
 def test_public_face_shows_only_public_names():
     shown = set(dir(chainrule))
-    assert shown == {*chainrule.__all__, "__version__", "scipy"}
+    assert shown == {*chainrule.__all__, "__version__", "scipy", "graph"}
     assert not {"annotations", "ops", "errors", "function", "np"} & shown
     for name in chainrule.__all__:
         assert getattr(chainrule, name) is not None

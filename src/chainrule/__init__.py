@@ -39,6 +39,7 @@ from .anomaly import detect_anomaly
 from .errors import AnomalyError, BackwardError, FunctionBackwardError, GradcheckError
 from .function import Function
 from .gradcheck import gradcheck
+from .graph import on_record
 from .jacobians import hessian, hvp, jacobian
 from .transforms import grad, jvp, value_and_grad, vjp
 
@@ -67,6 +68,7 @@ __all__ = [
     "minimize",
     "nn",
     "no_grad",
+    "on_record",
     "optim",
     "register_pytree",
     "relu",
@@ -102,4 +104,4 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     """The public face: ``__all__`` and the documented submodules, nothing private."""
-    return sorted([*__all__, *_LAZY_SUBMODULES, "__version__"])
+    return sorted([*__all__, *_LAZY_SUBMODULES, "graph", "__version__"])

@@ -29,8 +29,10 @@ class _GradState(threading.local):
         self.tangent_graphs = True
         # Anomaly mode (detect_anomaly) depth.
         self.anomaly = 0
-        # Derived by refresh(), which whoever changes enabled, forward or anomaly calls:
-        # extra (forward + anomaly) covers any extra work per operation, and plain
+        # Callbacks that see each recorded operation (cr.on_record), innermost last.
+        self.observers: tuple = ()
+        # Derived by refresh(), which whoever changes enabled, forward, anomaly or
+        # observers calls: extra (their sum) covers any extra work per operation, and plain
         # (enabled and no extra) is the one flag the hot path reads for the common case.
         self.extra = 0
         self.plain = True
@@ -40,7 +42,7 @@ class _GradState(threading.local):
         self.transforms = 0
 
     def refresh(self) -> None:
-        self.extra = self.forward + self.anomaly
+        self.extra = self.forward + self.anomaly + len(self.observers)
         self.plain = self.enabled and not self.extra
 
 

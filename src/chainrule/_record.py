@@ -21,6 +21,7 @@ from ._registry import complex_record
 from ._tensor import Tensor
 from .anomaly import check_forward
 from .errors import BackwardError
+from .graph import recorded
 
 __all__ = [
     "apply",
@@ -204,11 +205,14 @@ def _operand(value: Any) -> Any:
 
 
 def _extra_work(result: Tensor, prim: Any, args: tuple, kwargs: Any) -> None:
-    """Forward mode's tangents and anomaly mode's checks, off the hot path."""
+    """Forward mode's tangents, anomaly mode's checks and cr.on_record's callbacks, off
+    the hot path."""
     if _grad_state.forward:
         _forward.attach_tangent(result, prim, args, kwargs, apply)
     if _grad_state.anomaly:
         check_forward(result, prim, args)
+    if _grad_state.observers:
+        recorded(_grad_state.observers, result)
 
 
 # Python scalars stay Python scalars so NumPy keeps float32 data float32 (NEP 50).

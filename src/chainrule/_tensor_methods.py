@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch, activations
+from . import _dispatch, activations, graph
 from . import _registry as reg
 from ._record import apply1, apply2, nondiff_call, write
 from ._tensor import Tensor
+from .graph import GradFn
 from .ops import elementwise as ew
 from .ops import linalg as la
 from .ops.indexing import SETITEM, _raw_index
@@ -454,6 +455,11 @@ def sigmoid(self: Tensor) -> Tensor:
 @method
 def relu(self: Tensor) -> Tensor:
     return activations.relu(self)
+
+
+@method_property
+def grad_fn(self: Tensor) -> GradFn | None:
+    return graph.grad_fn(self)
 
 
 @method_property

@@ -1,0 +1,195 @@
+"""A public view of what the tape recorded: ``t.grad_fn`` and ``cr.on_record``.
+
+Tools walk the graph through these, never through private attributes: a
+Tensor's ``grad_fn`` is the recorded operation that made it (``None`` for a
+leaf), whose ``inputs`` are leaf Tensors, the ``GradFn`` of computed inputs,
+or ``Constant`` descriptions of the arrays and numbers that took part without
+a gradient. ``cr.on_record(callback)`` shows each operation as it is recorded.
+``cr.draw`` and ``cr.explain`` are built on this view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from . import _mode
+from ._engine import Node
+from ._tensor import Tensor
+
+__all__ = ["Constant", "GradFn", "grad_fn", "on_record"]
+
+
+class Constant:
+    """An input that took part without a gradient: an array or a number, by shape.
+
+    >>> import numpy as np, chainrule as cr
+    >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (w * np.array([3.0, 4.0])).grad_fn.inputs[1]
+    Constant(shape=(2,), dtype=float64)
+    """
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape, self.dtype = shape, dtype
+
+    def __repr__(self) -> str:
+        return f"Constant(shape={self.shape}, dtype={self.dtype})"
+
+
+class GradFn:
+    """The recorded operation behind a Tensor (its ``grad_fn``).
+
+    ``name`` is the primitive's name; ``inputs`` has one entry per data input, in
+    order: a leaf Tensor, the ``GradFn`` of a computed input, or a ``Constant``
+    (a Tensor without grad is shown as itself); ``saved`` the shapes of the
+    values kept for backward (``None`` once backward released them); ``shape``
+    and ``dtype`` describe the operation's output. Two views of one operation
+    compare equal, so a walk can tell where branches meet.
+
+    >>> import numpy as np, chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = np.exp(x) * 2.0
+    >>> y.grad_fn
+    <GradFn multiply: float64[2]>
+    >>> y.grad_fn.inputs
+    (<GradFn exp: float64[2]>, Constant(shape=(), dtype=float64))
+    >>> y.grad_fn.inputs[0].inputs[0] is x
+    True
+    """
+
+    __slots__ = ("_node", "dtype", "shape")
+
+    def __init__(self, node: Node, shape: Any, dtype: Any) -> None:
+        self._node, self.shape, self.dtype = node, shape, dtype
+
+    @property
+    def name(self) -> str:
+        """The primitive's name, as in error messages (``"multiply"``, ``"linalg.solve"``)."""
+        return str(self._node.prim.name)
+
+    @property
+    def released(self) -> bool:
+        """Whether backward released what this operation saved (the graph ends here)."""
+        return self._node.args is None
+
+    @property
+    def inputs(self) -> tuple:
+        """One entry per data input: Tensor, GradFn or Constant (see the class)."""
+        node = self._node
+        args, parents = node.args, node.parents
+        if args is None or parents is None:
+            raise RuntimeError(
+                f"the graph behind '{self.name}' was released by backward(); look at it "
+                "before backward, or call backward(retain_graph=True)"
+            )
+        given: dict[int, Any] = {}
+        for i, ref, _ in parents:
+            if type(ref) is Node:
+                given[i] = GradFn(ref, np.shape(args[i]), np.result_type(args[i]))
+            else:
+                given[i] = ref
+        for i, t, _ in node.watched or ():
+            given[i] = t
+        shown = []
+        for i, a in enumerate(args):
+            if i in given:
+                shown.append(given[i])
+            elif isinstance(a, (np.ndarray, np.generic, int, float, complex)) and not isinstance(
+                a, bool
+            ):
+                shown.append(Constant(np.shape(a), np.result_type(a)))
+        return tuple(shown)
+
+    @property
+    def saved(self) -> tuple | None:
+        """Shapes of the saved inputs and output (``None`` where one is not kept)."""
+        node = self._node
+        if node.args is None:
+            return None
+        arrays = [a for a in node.args if isinstance(a, (np.ndarray, np.generic))]
+        out = () if node.out is None else (np.shape(node.out),)
+        return tuple(np.shape(a) for a in arrays) + out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GradFn) and other._node is self._node
+
+    def __hash__(self) -> int:
+        return id(self._node)
+
+    def __repr__(self) -> str:
+        dims = ", ".join(str(d) for d in self.shape)
+        return f"<GradFn {self.name}: {self.dtype}[{dims}]>"
+
+
+def grad_fn(t: Tensor) -> GradFn | None:
+    """``t.grad_fn``: the recorded operation that made ``t``, or ``None`` for a leaf."""
+    node = t._node
+    if node is None:
+        return None
+    return GradFn(node, t.shape, t.dtype)
+
+
+class on_record(contextlib.ContextDecorator):
+    """Context manager: ``callback(t)`` sees each Tensor ``t`` as an operation records it.
+
+    ``t.grad_fn`` describes the operation. The callback runs on this thread only,
+    inside the operation: it must not change ``t``.
+
+    >>> import numpy as np, chainrule as cr
+    >>> x = cr.tensor([0.5, 1.0], requires_grad=True)
+    >>> with cr.on_record(lambda t: print(t.grad_fn.name, t.shape)):
+    ...     y = np.sum(np.tanh(x) * x)
+    tanh (2,)
+    multiply (2,)
+    sum ()
+    """
+
+    def __init__(self, callback: Callable[[Tensor], Any]) -> None:
+        if not callable(callback):
+            raise TypeError(
+                f"cr.on_record: the callback must be callable, got {type(callback).__name__}"
+            )
+        self.callback = callback
+
+    def __enter__(self) -> on_record:
+        state = _mode.state
+        state.observers = (*state.observers, self.callback)
+        state.refresh()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        state = _mode.state
+        observers = list(state.observers)
+        observers.reverse()
+        observers.remove(self.callback)  # the innermost registration of this callback
+        observers.reverse()
+        state.observers = tuple(observers)
+        state.refresh()
+
+
+def recorded(observers: tuple, result: Tensor) -> None:
+    """Tell each observer about a recorded result (called by the recorder)."""
+    if result._node is not None:
+        for callback in observers:
+            callback(result)
+
+
+def walk(root: Tensor) -> Iterator[GradFn]:
+    """Every operation behind ``root`` once, consumers before what they consume."""
+    first = grad_fn(root)
+    if first is None:
+        return
+    seen = {first}
+    stack = [first]
+    while stack:
+        fn = stack.pop()
+        yield fn
+        for x in fn.inputs:
+            if isinstance(x, GradFn) and x not in seen:
+                seen.add(x)
+                stack.append(x)

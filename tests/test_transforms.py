@@ -399,17 +399,52 @@ def test_grad_of_a_jvp_with_respect_to_its_tangent():
     )
 
 
-def test_forward_over_forward_is_refused_and_jacobian_and_hessian_go_around_it():
+def test_forward_over_forward_and_jacobian_and_hessian_of_forward_mode():
     A = np.array([[1.0, 2.0], [3.0, 4.0]])
     x = np.array([0.1, -0.2])
     f = lambda z: np.tanh(A @ z)
     jac = (1 - np.tanh(A @ x) ** 2)[:, None] * A
-    with pytest.raises(NotImplementedError, match=r"forward over forward"):
-        cr.jvp(lambda z: cr.jvp(f, (z,), (np.ones(2),))[1], (x,), (np.ones(2),))
-    with pytest.raises(NotImplementedError, match=r"cr.hvp inside cr.jvp"):
-        cr.jvp(lambda z: cr.hvp(lambda y: np.sum(y**3), (z,), (z,)), (x,), (np.ones(2),))
-    # f runs forward mode itself: jacobian and hessian switch to reverse mode.
+    # d/dz (J(z) 1) along 1, by forward over forward, against finite differences.
+    inner = lambda z: cr.jvp(f, (z,), (np.ones(2),))[1]
+    numeric_ff = (inner(x + 1e-6) - inner(x - 1e-6)) / 2e-6
+    np.testing.assert_allclose(cr.jvp(inner, (x,), (np.ones(2),))[1], numeric_ff, rtol=1e-6)
+    # hvp inside jvp: the third derivative of sum(y**3) is 6 per element.
+    third = cr.jvp(lambda z: cr.hvp(lambda y: np.sum(y**3), (z,), (z,)), (x,), (np.ones(2),))[1]
+    np.testing.assert_allclose(third, 12 * x)  # d/dz (6 z * z) = 12 z
+    # f runs forward mode itself: jacobian and hessian work around it in any mode.
     np.testing.assert_allclose(cr.jacobian(lambda v: cr.jvp(f, (x,), (v,))[1])(np.ones(2)), jac)
     g = lambda z: np.sum(cr.jvp(f, (z,), (np.ones(2),))[1])
     numeric = np.stack([numeric_grad(lambda z, i=i: cr.grad(g)(z)[i], x) for i in range(2)])
     np.testing.assert_allclose(cr.hessian(g)(x), numeric, rtol=1e-6)
+
+
+def test_no_perturbation_confusion():
+    """d/dx [x * d/dy (x + y)] = 1: the inner derivative must not see x's perturbation."""
+    inner = lambda x: cr.jvp(lambda y: x + y, (np.array(2.0),), (np.array(1.0),))[1]
+    assert cr.jvp(lambda x: x * inner(x), (np.array(3.0),), (np.array(1.0),))[1] == 1.0
+    assert cr.grad(lambda x: x * inner(x))(3.0) == 1.0  # reverse over forward too
+
+    def siblings(x):
+        # Two jvps side by side inside grad: y's tangent from the first must not leak
+        # into the second (it did, before levels had tags: 12 and 4 instead of 6 and 2).
+        y, _ = cr.jvp(lambda a: a * 2.0, (x,), (np.ones(1),))
+        _, t = cr.jvp(lambda b: b * y, (x,), (np.ones(1),))
+        return np.sum(t)
+
+    value, g = cr.value_and_grad(siblings)(np.array([3.0]))
+    assert value == 6.0 and g.tolist() == [2.0]
+
+
+def test_higher_order_forward_mode_matches_closed_forms():
+    x = np.array([0.3, 1.2])
+    d = lambda h: lambda z: cr.jvp(h, (z,), (np.ones_like(z),))[1]
+    np.testing.assert_allclose(d(d(np.sin))(x), -np.sin(x))
+    np.testing.assert_allclose(d(d(d(np.sin)))(x), -np.cos(x))
+    np.testing.assert_allclose(d(d(d(d(np.exp))))(x), np.exp(x))
+    jacfwd2 = cr.jacobian(cr.jacobian(lambda z: np.sum(z**3)))
+    np.testing.assert_allclose(jacfwd2(x), np.diag(6 * x))
+    # jacobian of a function that is wider than long runs forward mode inside a jacobian
+    np.testing.assert_allclose(
+        cr.jacobian(lambda z: cr.jacobian(lambda w: w**3)(z))(x),
+        np.einsum("ij,jk->ijk", np.eye(2), np.diag(6 * x)),
+    )

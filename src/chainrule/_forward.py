@@ -1,4 +1,4 @@
-"""Forward mode: each primitive's output tangent, from its registry block.
+"""Forward mode: each primitive's output tangents, from its registry block.
 
 While a ``jvp`` runs (``_mode.state.forward > 0``), every recorded operation
 whose inputs carry tangents computes the output's tangent here:
@@ -8,9 +8,15 @@ whose inputs carry tangents computes the output's tangent here:
   (their Jacobian is diagonal, so the VJP rule is also the JVP rule);
 * for ``linear`` primitives, the forward applied to the tangents.
 
-Tangent rules run with forward propagation paused (no tangents of tangents).
-They see Tensors when the operation is being recorded, so a tangent is itself
-differentiable in reverse mode (``grad`` of a ``jvp``); plain arrays otherwise.
+Levels. Each forward transform running (a jvp, an hvp; they nest) is a level
+with a tag of its own, and a Tensor keeps its tangents in a dict keyed by tag
+(``t._tangent``). Levels are ordered, outermost first, as nested dual numbers
+are: the tangent at level L is computed with only the levels below L active,
+so its operations carry those lower tangents along -- the tangent of a tangent,
+which forward over forward reads -- and none of L or above. The outermost level
+takes the fast path: its rules run on plain arrays unless the tangent must be
+differentiable in reverse mode (``grad`` of a ``jvp``), where they see Tensors
+and record.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from . import _mode
 from ._registry import complex_record
 from ._tensor import Tensor
 
-__all__ = ["attach_tangent", "primitive_tangent"]
+__all__ = ["attach_tangent", "give_tangent", "primitive_tangent", "tangent_at"]
 
 
 def primitive_tangent(
@@ -68,15 +74,41 @@ def is_data(a: Any) -> bool:
     return isinstance(a, Tensor) or (isinstance(a, np.ndarray) and a.dtype.kind in "fc")
 
 
-def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None, apply: Any) -> None:
-    """Give ``result`` (the Tensor ``prim`` produced from ``args``) its tangent, if any.
+def tangent_at(t: Tensor, tag: object) -> Any:
+    """``t``'s tangent at the forward level tagged ``tag``, or None."""
+    tangents = t._tangent
+    return None if tangents is None else tangents.get(tag)
 
-    ``apply`` is the recorder's, passed down (see primitive_tangent)."""
+
+def give_tangent(t: Tensor, tag: object, tangent: Any) -> None:
+    """Set ``t``'s tangent at level ``tag``, on its node too: a backward pass rebuilds
+    the Tensors its rules see from nodes (forward over reverse)."""
+    tangents = t._tangent
+    t._tangent = {tag: tangent} if tangents is None else {**tangents, tag: tangent}
+    if t._node is not None:
+        t._node.out_tangent = t._tangent
+
+
+def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None, apply: Any) -> None:
+    """Give ``result`` (the Tensor ``prim`` produced from ``args``) its tangent at each
+    active level, outermost first. ``apply`` is the recorder's (see primitive_tangent)."""
+    state = _mode.state
+    levels = state.levels
+    _outermost(result, prim, args, kwargs, apply, levels[0])
+    for depth in range(1, state.forward):
+        _nested_level(result, prim, args, kwargs, apply, levels[depth], depth)
+
+
+def _outermost(
+    result: Any, prim: Any, args: tuple, kwargs: dict | None, apply: Any, tag: object
+) -> None:
+    """The outermost level's tangent: on plain arrays where nothing differentiates it."""
     tangents, data = [], []
     carried = complex_in = tensor_tangents = False
     for a in args:  # one pass: this runs for every operation while a jvp runs
         if isinstance(a, Tensor):
-            t = a._tangent
+            held = a._tangent
+            t = None if held is None else held.get(tag)
             if t is not None:
                 carried = True
                 tensor_tangents = tensor_tangents or isinstance(t, Tensor)
@@ -112,15 +144,51 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None, app
         tangent = rule(prim, tangents, ans, primals, kwargs, args, apply)
     if tangent is None:
         return
+    tangent = _cast(tangent, dtype)
+    if not record and isinstance(tangent, Tensor):
+        tangent = tangent._data
+    result._tangent = held = {tag: tangent}
+    if result._node is not None:
+        result._node.out_tangent = held
+
+
+def _nested_level(
+    result: Any, prim: Any, args: tuple, kwargs: dict | None, apply: Any, tag: object, below: int
+) -> None:
+    """The tangent at an inner level: computed on Tensors with the ``below`` outer levels
+    active, so it carries their tangents (the cross terms forward over forward reads)."""
+    tangents = []
+    carried = complex_in = False
+    for a in args:
+        if isinstance(a, Tensor):
+            t = tangent_at(a, tag)
+            carried = carried or t is not None
+            complex_in = complex_in or a._data.dtype.kind == "c"
+            tangents.append(t)
+        else:
+            tangents.append(None)
+    if not carried:
+        return
+    dtype = result._data.dtype
+    if complex_in or dtype.kind == "c":
+        prim = complex_record(prim)
+    rule = primitive_tangent if _mode.state.quiet else _silent_tangent
+    forward = _mode.set_forward(below)
+    try:
+        tangent = rule(prim, tangents, result, args, kwargs, args, apply)
+    finally:
+        _mode.set_forward(forward)
+    if tangent is not None:
+        give_tangent(result, tag, _cast(tangent, dtype))
+
+
+def _cast(tangent: Any, dtype: np.dtype) -> Any:
+    """A tangent in its primal's dtype (a real primal moves along the real axis only)."""
     if tangent.dtype != dtype and dtype.kind in "fc":
         if tangent.dtype.kind == "c" and dtype.kind != "c":
             tangent = np.real(tangent)
         tangent = tangent.astype(dtype)
-    if not record and isinstance(tangent, Tensor):
-        tangent = tangent._data
-    result._tangent = tangent
-    if result._node is not None:
-        result._node.out_tangent = tangent
+    return tangent
 
 
 _silent_tangent = _mode.silenced(primitive_tangent)

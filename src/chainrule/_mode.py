@@ -19,10 +19,17 @@ class _GradState(threading.local):
     def __init__(self) -> None:
         self.enabled = True
         self.saved: list[bool] = []  # previous flags of the managers entered on this thread
-        # Forward mode: > 0 while a jvp is running, so primitives compute tangents. One
-        # integer check per operation is all that forward mode costs when it is off.
+        # Forward mode: the number of active forward levels (> 0 while a jvp runs, so
+        # primitives compute tangents). One integer check per operation is all that forward
+        # mode costs when it is off. Each level (a jvp, an hvp) has a tag of its own, an
+        # object no other level shares, by which Tensors key their tangents: levels[:forward]
+        # are the active ones, outermost first. A tangent left on a Tensor by a level that
+        # ended never matches a later level, so sibling and nested jvps cannot confuse
+        # their perturbations.
         self.forward = 0
-        self.saved_forward: list[int] = []  # previous forward depths, as `saved` above
+        self.levels: list[object] = []
+        # previous (depth, levels) of the forward_mode blocks entered, as `saved` above
+        self.saved_forward: list[tuple[int, list[object]]] = []
         # Whether tangents of recorded results are recorded too, so that reverse mode can
         # differentiate them (grad of jvp). A top-level hvp turns this off: nothing
         # differentiates its forward tangents, and recording them costs a graph per op.
@@ -129,16 +136,25 @@ class enable_grad(_BareDecorator):
 
 
 class forward_mode(contextlib.ContextDecorator):
-    """Internal: tangents propagate through primitives inside this block (or pause, with False)."""
+    """Internal: a new forward level inside this block, whose tag ``__enter__`` returns;
+    or, with False, no tangents at all (a pause)."""
 
     def __init__(self, on: bool = True) -> None:
         self.on = on
 
-    def __enter__(self) -> None:
-        state.saved_forward.append(set_forward(state.forward + 1 if self.on else 0))
+    def __enter__(self) -> object:
+        state.saved_forward.append((state.forward, state.levels))
+        if not self.on:
+            set_forward(0)
+            return None
+        tag = object()
+        state.levels = [*state.levels[: state.forward], tag]
+        set_forward(len(state.levels))
+        return tag
 
     def __exit__(self, *exc: object) -> None:
-        set_forward(state.saved_forward.pop())
+        depth, state.levels = state.saved_forward.pop()
+        set_forward(depth)
 
 
 def set_forward(depth: int) -> int:

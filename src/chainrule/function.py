@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _mode
 from ._engine import Node, run_backward
+from ._forward import give_tangent, tangent_at
 from ._tensor import Tensor
 from .errors import BackwardError, FunctionBackwardError
 
@@ -306,18 +307,40 @@ class _live_saved:
 
 
 def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs: tuple) -> None:
-    """Forward mode through a Function: its jvp, or its backward transposed."""
-    tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
+    """Forward mode through a Function: its jvp, or its backward transposed, at each
+    active level, outermost first (see _forward)."""
+    state = _mode.state
+    for below, level in enumerate(state.levels[: state.forward]):
+        tangents = [tangent_at(a, level) if isinstance(a, Tensor) else None for a in args]
+        if any(t is not None for t in tangents):
+            _attach_level(ctx, name, args, raw, outputs, level, below, tangents)
+
+
+def _attach_level(
+    ctx: Function,
+    name: str,
+    args: tuple,
+    raw: tuple,
+    outputs: tuple,
+    level: object,
+    below: int,
+    tangents: list,
+) -> None:
     floats = [o for o in outputs if o.dtype.kind in "fc"]
     # The output tangents must be differentiable when the outputs are recorded or a
     # tangent coming in is (grad with respect to a jvp's tangents), unless nothing will
-    # differentiate them (a top-level hvp). A user's jvp() runs on arrays, so then the
-    # transposed backward, which records, computes them instead.
-    record = _mode.state.tangent_graphs and (
-        any(o.requires_grad for o in outputs)
-        or any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
+    # differentiate them (a top-level hvp); at an inner level they carry the outer
+    # levels' tangents. A user's jvp() runs on arrays, so then the transposed backward,
+    # which records, computes them instead.
+    record = below > 0 or (
+        _mode.state.tangent_graphs
+        and (
+            any(o.requires_grad for o in outputs)
+            or any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
+        )
     )
-    with _mode.forward_mode(False):
+    previous = _mode.set_forward(below)  # only the levels outside this one propagate
+    try:
         if ctx.jvp is not None and not record:
             filled = [
                 (t._data if isinstance(t, Tensor) else t)
@@ -329,6 +352,8 @@ def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs:
             out_tangents = list(result) if isinstance(result, tuple) else [result]
         else:
             out_tangents = _transposed_backward(ctx, name, args, floats, tangents, record)
+    finally:
+        _mode.set_forward(previous)
     if len(out_tangents) != len(floats):
         raise FunctionBackwardError(
             f"{name}.jvp returned {len(out_tangents)} tangent(s) for {len(floats)} output(s)",
@@ -342,9 +367,7 @@ def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs:
                 f"{name}: the output tangent has shape {np.shape(t)}, the output {o.shape}",
                 function=name,
             )
-        o._tangent = t if record or not isinstance(t, Tensor) else t._data
-        if o._node is not None:
-            o._node.out_tangent = o._tangent
+        give_tangent(o, level, t if record or not isinstance(t, Tensor) else t._data)
 
 
 def _transposed_backward(

@@ -13,20 +13,19 @@ from typing import Any
 import numpy as np
 
 from . import _mode
+from ._forward import tangent_at
 from ._tensor import Tensor, data_of
 from .transforms import (
     _argnum_list,
     _backward_to,
     _check_callable,
     _float_array,
-    _ForwardOverForward,
     _nested,
     _scalar_output,
     _tangent_inputs,
     _tangent_result,
     _transform,
     _tuple,
-    grad,
     jvp,
     vjp,
 )
@@ -70,18 +69,14 @@ def _jacobian_one(f: Callable[..., Any], args: tuple, a: int) -> Any:
 
     n_in = xv.size
     basis = np.eye(max(n_in, 1), dtype=xv.dtype)[:n_in]
-    if n_in and _mode.state.forward == 0:
-        try:
-            out, first = jvp(partial, (x,), (basis[0].reshape(xv.shape),))
-        except _ForwardOverForward:  # f runs forward mode itself: reverse mode can
-            out = None
-        if out is not None:
-            out_shape = np.shape(data_of(out))
-            if int(np.prod(out_shape)) >= n_in:  # forward mode: one pass per input element
-                cols = [first]
-                cols += [jvp(partial, (x,), (e.reshape(xv.shape),))[1] for e in basis[1:]]
-                stacked = np.stack(cols, axis=-1)
-                return np.reshape(stacked, out_shape + xv.shape)
+    if n_in:
+        out, first = jvp(partial, (x,), (basis[0].reshape(xv.shape),))
+        out_shape = np.shape(data_of(out))
+        if int(np.prod(out_shape)) >= n_in:  # forward mode: one pass per input element
+            cols = [first]
+            cols += [jvp(partial, (x,), (e.reshape(xv.shape),))[1] for e in basis[1:]]
+            stacked = np.stack(cols, axis=-1)
+            return np.reshape(stacked, out_shape + xv.shape)
     out, vjp_fn = vjp(partial, x)  # reverse mode: one pass per output element
     out_shape = np.shape(data_of(out))
     n_out = int(np.prod(out_shape))
@@ -115,24 +110,16 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any) -> Any:
 def _forward_over_reverse(
     f: Callable[..., Any], primals: tuple, tangents: tuple, name: str
 ) -> list:
-    if _mode.state.forward > 0:
-        raise _ForwardOverForward(
-            f"{name} inside cr.jvp (forward over forward) is not supported yet"
-        )
     nested = _mode.state.transforms > 0 or _nested(primals)
     # Unless nested, nothing differentiates the tangents: they need no graph of their own.
-    with _transform(tangent_graphs=nested), _mode.forward_mode():
-        inputs = _tangent_inputs(primals, tangents, name, requires_grad=True)
+    with _transform(tangent_graphs=nested), _mode.forward_mode() as level:
+        inputs = _tangent_inputs(primals, tangents, name, True, level)
         out = _scalar_output(f(*inputs), name)
         grads = _backward_to(out, np.ones(np.shape(data_of(out))), inputs, True)
     result = []
     for g, x in zip(grads, inputs, strict=True):
-        t = (
-            g._tangent
-            if isinstance(g, Tensor) and g._tangent is not None
-            else np.zeros(x.shape, x.dtype)
-        )
-        result.append(_tangent_result(t, nested))
+        t = tangent_at(g, level) if isinstance(g, Tensor) else None
+        result.append(_tangent_result(np.zeros(x.shape, x.dtype) if t is None else t, nested))
     return result
 
 
@@ -166,10 +153,7 @@ def hessian(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
                 call[a] = c
             return f(*call)
 
-        try:
-            blocks = _hessian_blocks(partial, tuple(args[a] for a in nums), xs)
-        except _ForwardOverForward:  # f runs forward mode itself: reverse over reverse
-            blocks = [[jacobian(grad(f, argnums=i), argnums=j)(*args) for j in nums] for i in nums]
+        blocks = _hessian_blocks(partial, tuple(args[a] for a in nums), xs)
         if single:
             return blocks[0][0]
         return tuple(tuple(row) for row in blocks)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _mode
 from ._engine import run_backward
+from ._forward import give_tangent, tangent_at
 from ._record import apply
 from ._tensor import Tensor, data_of
 from .ops.shape import IDENTITY
@@ -78,29 +79,22 @@ def _float_array(x: Any, where: str) -> np.ndarray:
     return arr
 
 
-def _input(x: Any, where: str, requires_grad: bool, tangent: Any = None) -> Tensor:
+def _input(x: Any, where: str, requires_grad: bool) -> Tensor:
     """A fresh Tensor standing for argument ``x`` inside a transform."""
     if isinstance(x, Tensor):
         _float_array(x._data, where)
-        if tangent is None:
-            tangent = x._tangent  # an outer jvp's tangent flows on through this transform
         with _mode.enable_grad(), _mode.forward_mode(False):
             t = apply(IDENTITY, x) if x.requires_grad else Tensor._make(x._data, None)
+        # Outer jvps' tangents flow on through this transform (also to its node: a
+        # backward pass rebuilds the Tensors its rules see from nodes).
+        t._tangent = x._tangent
+        if t._node is not None:
+            t._node.out_tangent = x._tangent
     else:
         t = Tensor._make(_float_array(x, where), None)
     if requires_grad and t._node is None:
         t.requires_grad = True
-    if tangent is not None:
-        _give_tangent(t, tangent)
     return t
-
-
-def _give_tangent(t: Tensor, tangent: Any) -> None:
-    """Attach ``tangent`` to ``t``, and to its node: a backward pass rebuilds the
-    Tensors its rules see from nodes (a Tensor input nested in another transform)."""
-    t._tangent = tangent
-    if t._node is not None:
-        t._node.out_tangent = tangent
 
 
 def _nested(args: Any) -> bool:
@@ -362,11 +356,6 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
 
 
 # ------------------------------------------------------------ forward mode
-class _ForwardOverForward(NotImplementedError):
-    """A forward-mode transform inside another: not supported yet (jacobian and hessian
-    catch it to go reverse)."""
-
-
 def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     """``(f(*primals), J @ tangents)`` in forward mode: no backward pass is run.
 
@@ -382,19 +371,18 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     primals, tangents = _tuple(primals, "primals"), _tuple(tangents, "tangents")
     if len(primals) != len(tangents):
         raise ValueError(f"cr.jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
-    if _mode.state.forward > 0:
-        raise _ForwardOverForward(
-            "cr.jvp inside another cr.jvp (forward over forward) is not supported yet; use reverse "
-            "mode (cr.grad, cr.vjp) for one of the two derivatives"
-        )
     nested = _mode.state.transforms > 0 or _nested(primals)
-    with _transform(), _mode.forward_mode():
-        out = f(*_tangent_inputs(primals, tangents, "cr.jvp", requires_grad=False))
+    # A level of its own: inside another jvp (forward over forward) the outer tangents
+    # ride along on this one's values and tangents, never confused with them.
+    with _transform(), _mode.forward_mode() as level:
+        out = f(*_tangent_inputs(primals, tangents, "cr.jvp", False, level))
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
     values, tans = [], []
     for o in outs:
         if isinstance(o, Tensor):
-            t = o._tangent if o._tangent is not None else np.zeros(o.shape, o.dtype)
+            t = tangent_at(o, level)
+            if t is None:
+                t = np.zeros(o.shape, o.dtype)
             values.append(_result(o, nested))
             tans.append(_tangent_result(t, nested))
         else:
@@ -405,8 +393,10 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     return values[0], tans[0]
 
 
-def _tangent_inputs(primals: tuple, tangents: tuple, name: str, requires_grad: bool) -> list:
-    """The transform's inputs, each carrying its (checked) tangent."""
+def _tangent_inputs(
+    primals: tuple, tangents: tuple, name: str, requires_grad: bool, level: object
+) -> list:
+    """The transform's inputs, each carrying its (checked) tangent at ``level``."""
     inputs = []
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
         x = _input(p, f"{name}: primal {k}", requires_grad)
@@ -415,8 +405,10 @@ def _tangent_inputs(primals: tuple, tangents: tuple, name: str, requires_grad: b
             raise ValueError(
                 f"{name}: tangent {k} has shape {np.shape(tangent)}, its primal has shape {x.shape}"
             )
-        _give_tangent(
-            x, tangent if isinstance(tangent, Tensor) else tangent.astype(x.dtype, copy=False)
+        give_tangent(
+            x,
+            level,
+            tangent if isinstance(tangent, Tensor) else tangent.astype(x.dtype, copy=False),
         )
         inputs.append(x)
     return inputs

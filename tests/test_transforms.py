@@ -268,7 +268,10 @@ def test_integer_inputs_to_grad_name_the_argument(bad):
 
 
 def test_complex_inputs_are_rejected():
-    with pytest.raises(TypeError, match="complex"):
+    with pytest.raises(
+        TypeError,
+        match=r"cr\.grad: argument 0 is complex \(complex128\); chainrule differentiates real",
+    ):
         cr.grad(lambda x: np.sum(x))(np.array([1j]))
 
 
@@ -282,14 +285,16 @@ def test_jvp_argument_errors():
         ValueError, match=r"tangent 0 has shape \(2,\), its primal has shape \(3,\)"
     ):
         cr.jvp(np.sin, (X,), (np.ones(2),))
-    with pytest.raises(ValueError, match="1 primal"):
+    with pytest.raises(ValueError, match=r"cr\.jvp: 1 primal\(s\) but 2 tangent\(s\)"):
         cr.jvp(np.sin, (X,), (X, X))
-    with pytest.raises(TypeError, match="must be a tuple"):
+    with pytest.raises(TypeError, match=r"cr\.jvp: primals must be a tuple of arrays, got ndarray"):
         cr.jvp(np.sin, X, X)
 
 
 def test_has_aux_needs_a_pair():
-    with pytest.raises(TypeError, match=r"has_aux=True.*pair"):
+    with pytest.raises(
+        TypeError, match=r"cr\.grad\(has_aux=True\): f must return a pair \(value, aux\)"
+    ):
         cr.grad(lambda x: x**2, has_aux=True)(1.0)
 
 

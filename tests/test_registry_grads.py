@@ -148,6 +148,14 @@ case(np.remainder, lambda x, y: x % y, *mixed_sign_pair((5,), ()), label="operat
 case(np.ldexp, lambda x: np.ldexp(x, np.array([1, -2, 3])), U(2, 3))
 case(np.power, lambda x: x**2, U(3), label="square-int-exponent")
 case(np.power, lambda x: x**0, U(3), label="zero-exponent")
+# Zero bases (a rule written as y * ans / x is 0 / 0 there); integer powers, so the
+# finite differences may step to negative bases.
+case(
+    np.power,
+    lambda x: x**1 + x**2 + x**3 + np.power(x, 4.0) + np.float_power(x, 2) + x**0,
+    np.array([0.0, 0.0, 0.7, -1.3]),
+    label="zero-base",
+)
 case(np.power, lambda x: x**3 + np.power(x, 4.0), U(3), label="cube-and-fourth-by-multiplication")
 case(np.power, lambda x: np.real(np.power(x * (1 + 0.5j), 4)), U(3), label="fourth-complex-base")
 case(np.power, lambda y: np.power(2.0, y), U(3), label="scalar-base")

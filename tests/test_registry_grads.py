@@ -98,7 +98,7 @@ def remainder_pair(sx, sy):
     x = x[(0,) * (x.ndim - len(sx))].reshape(sx) if x.ndim > len(sx) else x
     if x.shape != sx:  # x broadcast along some axis: keep one slice
         x = np.broadcast_to(x, np.broadcast_shapes(sx, sy))[tuple(slice(0, n) for n in sx)]
-    return x, y
+    return np.asarray(x), y  # 0-d: an array, not a NumPy scalar (which rows treat as a constant)
 
 
 BINARY = {
@@ -134,7 +134,7 @@ def mixed_sign_pair(sx, sy):
     q.flat[0] = -1.4  # a negative quotient in every row, 0-d ones too
     if shape == sx:
         y = NZ(*sy)
-        return q * y, y
+        return np.asarray(q * y), y
     x = NZ(*sx)  # y carries the broadcast shape
     return x, x / q
 
@@ -777,6 +777,17 @@ def _graph_primitives(out):
         names.add(node.prim.name)
         stack.extend(r for _, r, _ in node.parents if not isinstance(r, cr.Tensor))
     return names
+
+
+def test_every_rows_float_inputs_are_arrays():
+    # The checks differentiate with respect to float ndarrays only: a NumPy float scalar
+    # (0-d arithmetic returns one) would be taken for a constant and never checked.
+    scalars = [
+        param.id
+        for param in CASES
+        if any(isinstance(a, (float, np.floating)) for a in param.values[2])
+    ]
+    assert not scalars, f"rows with float scalars instead of 0-d arrays: {scalars}"
 
 
 def test_every_primitive_has_a_row():

@@ -77,21 +77,68 @@ def check_grads(f, *args, seed=0, rtol=1e-5, atol=1e-6):
         np.testing.assert_allclose(a, n, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}")
 
 
-def check_float32(f, *args):
-    """float32 in gives float32 out and float32 gradients, close to the float64 ones."""
-    args32 = [
-        a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+def check_float32(f, *args, seed=3, output_dtype=None):
+    """float32 in keeps NumPy's output dtype, gives float32 gradients and tangents of the
+    output's dtype (through backward and through ``cr.jvp`` with float64 tangents), and
+    their values are close to the float64 ones.
+
+    A row whose NumPy forward itself promotes (a float64 constant inside, as in
+    ``x @ x.T + 3 * np.eye(3)``, or ``np.float_power``) is checked the same way: the
+    output must carry NumPy's dtype, and each gradient its input's. ``output_dtype``
+    names the dtype expected instead where chainrule knowingly differs from NumPy.
+    """
+    args64 = [
+        np.asarray(a, np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
         for a in args
     ]
-    expected = f(*args32)
-    if np.asarray(expected).dtype != np.float32:
-        return  # NumPy itself promotes this op (e.g. float_power): nothing to preserve
-    upstream = np.ones(np.shape(expected), np.float32)
+    args32 = [
+        a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+        for a in args64
+    ]
+    expected = np.asarray(f(*args32))
+    want = expected.dtype if output_dtype is None else np.dtype(output_dtype)
+    rng = np.random.default_rng(seed)
+    upstream = rng.standard_normal(expected.shape)
     grads, out = analytic_vjp(f, args32, upstream)
-    assert out.dtype == np.float32
-    for g, x in zip(grads, args32):
-        if g is not None:
-            assert g.dtype == np.float32, f"float32 input got a {g.dtype} gradient"
+    assert out.dtype == want, f"output dtype {out.dtype}, expected {want} (NumPy: {expected.dtype})"
+    grads64, _ = analytic_vjp(f, args64, upstream)
+    for i, (g, g64, x) in enumerate(zip(grads, grads64, args32)):
+        if g is None:
+            continue
+        assert g.dtype == np.float32, f"float32 input {i} got a {g.dtype} gradient"
+        _assert_close_in_float32(g, g64, f"gradient of input {i}")
+    # Forward mode, with float64 tangents as a user passes them (np.ones, a random draw):
+    # the tangent takes the output's dtype.
+    positions = _float_positions(args32)
+    floats = [args32[i] for i in positions]
+    v = tuple(rng.standard_normal(x.shape) for x in floats)
+    _, jv = cr.jvp(_partial(f, args32, positions), tuple(floats), v)
+    _, jv64 = cr.jvp(_partial(f, args64, positions), tuple(args64[i] for i in positions), v)
+    assert np.asarray(jv).dtype == want, (
+        f"jvp tangent dtype {np.asarray(jv).dtype} for an output of dtype {want}"
+    )
+    _assert_close_in_float32(np.asarray(jv), np.asarray(jv64), "jvp tangent")
+
+
+def _assert_close_in_float32(got, reference, what):
+    """float32 results against float64 ones, relative to the reference's scale (a float32
+    rounding of ~1e-7 per step, amplified by the conditioning of the row's operation)."""
+    scale = float(np.max(np.abs(reference), initial=1.0))
+    np.testing.assert_allclose(
+        np.asarray(got, np.float64),
+        reference,
+        rtol=2e-3,
+        atol=2e-3 * scale,
+        err_msg=f"float32 {what} far from the float64 one",
+    )
+
+
+def numerical_jvp(f, floats, tangents, eps=1e-6):
+    """The directional derivative of ``f`` at ``floats`` along ``tangents`` by a central
+    difference in float64, on plain arrays: no chainrule code on the derivative path."""
+    plus = f(*[x + eps * t for x, t in zip(floats, tangents)])
+    minus = f(*[x - eps * t for x, t in zip(floats, tangents)])
+    return (np.asarray(plus, np.float64) - np.asarray(minus, np.float64)) / (2 * eps)
 
 
 def _float_positions(args):
@@ -109,7 +156,8 @@ def _partial(f, args, positions):
 
 
 def check_forward_against_reverse(f, *args, seed=1):
-    """<J v, u> from forward mode (cr.jvp) equals <v, J^T u> from reverse mode (cr.vjp)."""
+    """J v from forward mode (cr.jvp) matches a central difference along v, and
+    <J v, u> equals <v, J^T u> from reverse mode (cr.vjp)."""
     args = [
         np.asarray(a, np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
         for a in args
@@ -123,6 +171,16 @@ def check_forward_against_reverse(f, *args, seed=1):
     np.testing.assert_allclose(out, f(*args), rtol=1e-12, atol=1e-12, err_msg="jvp's primal output")
     assert np.shape(jv) == np.shape(out), (
         f"tangent shape {np.shape(jv)} for output shape {np.shape(out)}"
+    )
+    # Against finite differences too: for elementwise=True and linear=True primitives
+    # the JVP is derived from the VJP (or the forward), so agreeing with reverse mode
+    # alone would prove nothing about either.
+    np.testing.assert_allclose(
+        jv,
+        numerical_jvp(g, floats, v),
+        rtol=1e-5,
+        atol=1e-6,
+        err_msg="jvp tangent against a central difference along the tangent",
     )
     u = rng.standard_normal(np.shape(out))
     _, vjp_fn = cr.vjp(g, *floats)

@@ -125,6 +125,10 @@ def test_float32_programs_stay_float32(prog):
     assert out.dtype == np.float32
     out.backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float32
+    # Forward mode too, with float64 tangents as a user draws them.
+    va, vb = (rng.standard_normal(s) for s in shapes)
+    _, tangent = cr.jvp(run(steps), (a.detach().numpy(), b.detach().numpy()), (va, vb))
+    assert tangent.dtype == np.float32, f"float32 program gave a {tangent.dtype} tangent"
 
 
 @given(st.lists(st.floats(-1e308, 1e308), min_size=1, max_size=8))

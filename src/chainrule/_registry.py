@@ -98,6 +98,30 @@ data; recording one that says nothing on complex data raises a TypeError:
 
 Every primitive registered here gets a row in ``tests/test_registry_grads.py``;
 a meta-test fails when one is missing.
+
+How we test
+-----------
+* The generic registry test runs every row (a NumPy call on sample inputs:
+  0-d, broadcasting pairs, empty arrays, mixed signs) through
+  ``tests/helpers.py``: reverse mode against float64 central differences with a
+  random upstream gradient; forward mode (``cr.jvp``) against a directional
+  central difference *and* against reverse mode -- for ``elementwise=True`` and
+  ``linear=True`` rules the JVP is derived from the VJP or the forward, so
+  agreement with reverse alone proves nothing; second order (``hvp``, grad of
+  grad, grad of jvp) against differences of the gradient; and float32 (NumPy's
+  output dtype, float32 gradients and tangents, values near float64). The
+  finite differences share no code with ``cr.gradcheck``, itself under test.
+* ``tests/test_properties.py`` is a hypothesis fuzzer: random NumPy programs
+  of elementwise, reduction and broadcasting steps, checked the same ways.
+* Values come from closed forms or finite differences, never from another
+  chainrule path that runs the same code. A check that does not apply calls
+  ``pytest.skip`` saying why (no early ``return``); ``pytest.raises`` always
+  has ``match=``.
+* A realistic bug must fail a test: plant it in ``src/`` (a rule rewritten as
+  ``y * ans / x``, ``trunc`` for ``floor``, a dropped cast), run the tests
+  that should catch it, see one fail, then ``git checkout`` the file. A bug no
+  test catches earns one (``tests/test_planted_bugs.py`` holds those, each
+  naming its bug).
 """
 
 from __future__ import annotations

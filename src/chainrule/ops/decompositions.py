@@ -70,6 +70,23 @@ def slogdet(a: Any) -> Any:
     return result_type(sign, apply(LOGABSDET, a))
 
 
+# --------------------------------------------- one triangle of a symmetric matrix
+# cholesky and eigh read one triangle of their input ("L" or "U") and take the matrix
+# as its mirror image: the other triangle changes nothing, so its gradient is 0.
+def _mirrored(x: Any, uplo: str) -> Any:
+    """The symmetric matrix NumPy factors: the ``uplo`` triangle of x and its mirror."""
+    if uplo.upper() == "U":
+        return np.triu(x) + _T(np.triu(x, 1))
+    return np.tril(x) + _T(np.tril(x, -1))
+
+
+def _folded(g: Any, uplo: str) -> Any:
+    """The adjoint of ``_mirrored``: off the diagonal, G_ij + G_ji on the used triangle."""
+    if uplo.upper() == "U":
+        return np.triu(g) + np.triu(_T(g), 1)
+    return np.tril(g) + np.tril(_T(g), -1)
+
+
 # ----------------------------------------------------------------- cholesky
 def _phi(x: Any) -> Any:
     """The lower triangle with the diagonal halved."""
@@ -78,14 +95,14 @@ def _phi(x: Any) -> Any:
 
 
 def _cholesky_vjp(g: Any, L: Any, a: Any) -> Any:
-    # A = L L^T:  gA = L^-T phi(L^T gL) L^-1, symmetrized.
+    # A = L L^T:  gA = L^-T phi(L^T gL) L^-1, symmetrized, then onto the lower triangle.
     left = np.linalg.solve(_T(L), _phi(np.matmul(_T(L), g)))
     ga = _T(np.linalg.solve(_T(L), _T(left)))
-    return 0.5 * (ga + _T(ga))
+    return _folded(0.5 * (ga + _T(ga)), "L")
 
 
 def _cholesky_jvp(tangents: Any, L: Any, a: Any) -> Any:
-    m = np.linalg.solve(L, tangents[0])  # L^-1 dA
+    m = np.linalg.solve(L, _mirrored(tangents[0], "L"))  # L^-1 dA
     inner = _T(np.linalg.solve(L, _T(m)))  # L^-1 dA L^-T
     return np.matmul(L, _phi(inner))
 
@@ -95,8 +112,8 @@ CHOLESKY = defprim("linalg.cholesky", np.linalg.cholesky, _cholesky_vjp, jvp=_ch
 
 @implements(np.linalg.cholesky)
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    L = apply(CHOLESKY, a)
-    return _T(L) if upper else L
+    # upper=True factors the upper triangle: R = cholesky(A^T)^T reads exactly that.
+    return _T(apply(CHOLESKY, _T(a))) if upper else apply(CHOLESKY, a)
 
 
 # ---------------------------------------------------------------------- eigh
@@ -107,24 +124,25 @@ def _eigh(a: Any, uplo: Any) -> tuple[Any, Any]:
 
 def _eigvalsh_vjp(g: Any, ans: Any, a: Any, uplo: str = "L") -> Any:
     _, v = _eigh(a, uplo)
-    return np.matmul(v * np.expand_dims(g, -2), _T(v))  # V diag(gw) V^T
+    return _folded(np.matmul(v * np.expand_dims(g, -2), _T(v)), uplo)  # V diag(gw) V^T
 
 
 def _eigvalsh_jvp(tangents: Any, ans: Any, a: Any, uplo: str = "L") -> Any:
     _, v = _eigh(a, uplo)
-    return np.sum(v * np.matmul(tangents[0], v), axis=-2)  # diag(V^T dA V)
+    da = _mirrored(tangents[0], uplo)
+    return np.sum(v * np.matmul(da, v), axis=-2)  # diag(V^T dA V)
 
 
 def _eigvecs_vjp(g: Any, ans: Any, a: Any, uplo: str = "L") -> Any:
     w, v = _eigh(a, uplo)
     inner = _gaps(w, "eigenvectors") * np.matmul(_T(v), g)
-    ga = np.matmul(v, np.matmul(inner, _T(v)))
-    return 0.5 * (ga + _T(ga))
+    return _folded(np.matmul(v, np.matmul(inner, _T(v))), uplo)
 
 
 def _eigvecs_jvp(tangents: Any, ans: Any, a: Any, uplo: str = "L") -> Any:
     w, v = _eigh(a, uplo)
-    return np.matmul(v, _gaps(w, "eigenvectors") * np.matmul(_T(v), np.matmul(tangents[0], v)))
+    da = _mirrored(tangents[0], uplo)
+    return np.matmul(v, _gaps(w, "eigenvectors") * np.matmul(_T(v), np.matmul(da, v)))
 
 
 EIGVALSH = defprim(
@@ -339,35 +357,96 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 
 # ------------------------------------------------------- general eigenvalues
+# np.linalg.eig's eigenvectors are unit columns whose phase nothing fixes (v and v e^{i t}
+# are equally good answers). The rules differentiate a smooth choice whose tangent keeps
+# Re(v^H dv) = 0, which is the derivative of NumPy's output for a function of the vectors
+# that ignores their phases (|v|, v v^H ...). The VJP refuses an upstream gradient that
+# depends on them (Im(v^H g) != 0): that loss has no gradient. The rules read the vectors
+# from the output, so that second derivatives see one set of phases.
+def _H(a: Any) -> Any:
+    return np.conj(_T(a))
+
+
+def _order(ref: Any, got: Any) -> Any:
+    """Indices p with got[..., p] close to ref, or None when they are equal already.
+
+    np.linalg.eigvals and np.linalg.eig may list the same eigenvalues in different
+    orders (large matrices); nearest first, each index taken once."""
+    ref, got = data_of(ref), data_of(got)
+    if np.array_equal(ref, got):
+        return None
+    dist = np.abs(ref[..., :, None] - got[..., None, :])
+    perm = np.zeros(ref.shape, dtype=np.intp)
+    for i in range(ref.shape[-1]):
+        j = np.argmin(dist[..., i, :], axis=-1)
+        perm[..., i] = j
+        taken = np.broadcast_to(j[..., None, None], dist.shape[:-1] + (1,))
+        np.put_along_axis(dist, taken, np.inf, axis=-1)
+    return perm
+
+
+def _eigvectors_for(a: Any, w: Any) -> Any:
+    """The right eigenvectors of a, in the order of its eigenvalues w."""
+    values, v = np.linalg.eig(a)
+    perm = _order(w, values)
+    return v if perm is None else np.take_along_axis(v, np.expand_dims(perm, -2), axis=-1)
+
+
 def _eigvals_vjp(g: Any, ans: Any, a: Any) -> Any:
     # dw = diag(V^-1 dA V), so the transpose is V^-T diag(g) V^T (holomorphic).
-    _, v = np.linalg.eig(a)
-    return np.matmul(_T(np.linalg.inv(v)) * np.expand_dims(g, -2), _T(v))
+    v = _eigvectors_for(a, ans)
+    return np.linalg.solve(_T(v), np.expand_dims(g, -1) * _T(v))
 
 
 def _eigvals_jvp(tangents: Any, ans: Any, a: Any) -> Any:
-    _, v = np.linalg.eig(a)
-    inner = np.matmul(np.linalg.inv(v), np.matmul(tangents[0], v))
+    v = _eigvectors_for(a, ans)
+    inner = np.linalg.solve(v, np.matmul(tangents[0], v))
     return np.diagonal(inner, axis1=-2, axis2=-1)
 
 
-def _eig_vectors_vjp(g: Any, ans: Any, a: Any) -> Any:
-    raise NotImplementedError(
-        "reverse-mode gradients of np.linalg.eig's eigenvectors (and so second derivatives "
-        "of its eigenvalues) are not supported; use np.linalg.eigh for symmetric matrices"
-    )
+def _check_gauge(g: Any, vhg: Any) -> None:
+    """Refuse an upstream gradient that turns the phase of an eigenvector."""
+    d = data_of(vhg)
+    if d.dtype.kind != "c":
+        return  # real eigenvectors: only their sign is free, and it does not move
+    turn = np.abs(np.imag(np.diagonal(d, axis1=-2, axis2=-1)))
+    size = np.sqrt(np.sum(np.abs(data_of(g)) ** 2, axis=-2))  # |g_k|, >= |v_k^H g_k|
+    tiny = np.finfo(d.dtype).tiny
+    if np.any(turn > np.sqrt(np.finfo(d.dtype).eps) * np.maximum(size.max(initial=0), tiny)):
+        raise ValueError(
+            "the loss depends on the phases of np.linalg.eig's eigenvectors, which NumPy "
+            "does not fix (v e^{it} is an eigenvector too), so it has no gradient; use a "
+            "function that ignores them, such as np.abs(v) or v @ v.conj().T"
+        )
 
 
-def _eig_vectors_jvp(tangents: Any, ans: Any, a: Any) -> Any:
-    # dV = V (F o (V^-1 dA V)), then keep each column of unit norm: Re(v^H dv) = 0.
-    w, v = np.linalg.eig(a)
-    inner = np.matmul(np.linalg.inv(v), np.matmul(tangents[0], v))
-    dv = np.matmul(v, _gaps(w, "eigenvectors") * inner)
+def _eig_vectors_vjp(g: Any, v: Any, a: Any) -> Any:
+    # gA = V^-H (conj(F) o (V^H gV - V^H V diag(Re(V^H gV)))) V^H, the adjoint of the JVP.
+    gaps = _gaps(apply(EIG_VALUES, a), "eigenvectors")
+    vhg = np.matmul(_H(v), g)
+    _check_gauge(g, vhg)
+    along = np.real(np.diagonal(vhg, axis1=-2, axis2=-1))
+    inner = vhg - np.matmul(_H(v), v * np.expand_dims(along, -2))
+    return np.linalg.solve(_H(v), np.matmul(np.conj(gaps) * inner, _H(v)))
+
+
+def _eig_vectors_jvp(tangents: Any, v: Any, a: Any) -> Any:
+    # dV = V (F o (V^-1 dA V)), then each column kept of unit norm: Re(v^H dv) = 0.
+    gaps = _gaps(apply(EIG_VALUES, a), "eigenvectors")
+    dv = np.matmul(v, gaps * np.linalg.solve(v, np.matmul(tangents[0], v)))
     return dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True))
 
 
 EIGVALS = defprim(
     "linalg.eigvals", np.linalg.eigvals, _eigvals_vjp, jvp=_eigvals_jvp, holomorphic=True
+)
+# The values np.linalg.eig returns (its own order, that of its vectors).
+EIG_VALUES = defprim(
+    "linalg.eig.eigenvalues",
+    lambda a: np.linalg.eig(a)[0],
+    _eigvals_vjp,
+    jvp=_eigvals_jvp,
+    holomorphic=True,
 )
 EIG_VECTORS = defprim(
     "linalg.eig.eigenvectors",
@@ -387,4 +466,4 @@ def eigvals(a: Any) -> Any:
 @implements(np.linalg.eig)
 def eig(a: Any) -> Any:
     result_type: Any = type(np.linalg.eig(np.eye(1)))
-    return result_type(apply(EIGVALS, a), apply(EIG_VECTORS, a))
+    return result_type(apply(EIG_VALUES, a), apply(EIG_VECTORS, a))

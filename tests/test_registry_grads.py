@@ -364,13 +364,13 @@ def lopsided(*shape):
     return spd(*shape) + np.triu(U(*shape), 1)
 
 
-# np.linalg.solve (NumPy 2): b is one vector only when 1-D, else (..., M, K); both broadcast.
-for sa, sb in [
-    ((2, 3, 3), (3,)),
-    ((2, 3, 3), (3, 2)),
-    ((3, 3), (2, 3, 2)),
-    ((2, 1, 3, 3), (4, 3, 1)),
-]:
+# np.linalg.solve: b is one vector when 1-D, else (..., M, K) (NumPy 2; NumPy 1 also
+# takes a b with one axis fewer than a as stacked vectors); both operands broadcast.
+if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+    SOLVE_SHAPES = [((2, 3, 3), (3, 2)), ((2, 1, 3, 3), (4, 3, 1))]
+else:
+    SOLVE_SHAPES = [((2, 3, 3), (2, 3)), ((2, 2, 3, 3), (2, 3, 1))]
+for sa, sb in [((2, 3, 3), (3,)), ((3, 3), (2, 3, 2)), *SOLVE_SHAPES]:
     case(np.linalg.solve, np.linalg.solve, well_conditioned(*sa), U(*sb), label=f"stacked{sa}{sb}")
 case(np.linalg.det, np.linalg.det, well_conditioned(2, 3, 3, 3), label="stacked(2,3)")
 case(

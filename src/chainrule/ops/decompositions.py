@@ -1,11 +1,31 @@
 """np.linalg's determinants and factorizations: det, slogdet, cholesky, eigh, svd, qr, eig.
 
 All batched like NumPy (the last two axes are the matrix). A factorization
-with several outputs (eigh, svd, qr) is one primitive per output, each
-recomputing the factorization in its rules; the VJP of each output is its part
-of the joint formula, and the parts add up by linearity. Where a derivative is
-undefined (repeated eigenvalues or singular values, for the vectors), the rule
-raises instead of returning inf or nan.
+with several outputs (eigh, svd, qr, eig) is one primitive per output; the VJP
+of each output is its part of the joint formula, and the parts add up by
+linearity. Where a derivative is undefined (repeated eigenvalues or singular
+values, for the vectors), the rule raises instead of returning inf or nan.
+
+One triangle: cholesky and eigh/eigvalsh read one triangle of their input, as
+NumPy does (cholesky the lower, or the upper with ``upper=True``; eigh the
+``UPLO`` one) and mirror it. The other triangle changes nothing, so its
+gradient is 0; an off-diagonal entry of the used triangle stands for both
+entries of the symmetric matrix and gets G_ij + G_ji.
+
+The gauge of eig: NumPy returns unit-norm eigenvectors but fixes no phase (v
+and v e^{it} are both answers). The gradient is that of a function of the
+vectors that ignores their phases (``np.abs(v)``, ``v @ np.diag(c) @ v.conj().T``);
+a loss that depends on them has none, and its backward raises:
+
+>>> import numpy as np, chainrule as cr
+>>> a = np.array([[1.0, 2.0], [-1.0, 3.0]])  # eigenvalues 2 +- 1j
+>>> g = cr.grad(lambda m: np.sum(np.abs(np.linalg.eig(m)[1][0]) ** 2))(a)
+>>> np.round(g, 3) + 0.0
+array([[0.   , 0.222],
+       [0.444, 0.   ]])
+>>> cr.grad(lambda m: np.sum(np.real(np.linalg.eig(m)[1])))(a)
+Traceback (most recent call last):
+ValueError: the loss depends on the phases of np.linalg.eig's eigenvectors, ...
 """
 
 from __future__ import annotations

@@ -201,15 +201,24 @@ def einsum(subscripts: Any, *operands: Any, out: Any = None, **kwargs: Any) -> A
 
 
 # ------------------------------------------------------------ solve and inv
+# Which b np.linalg.solve takes as one vector: NumPy 2 only a 1-D b (a stacked b is
+# (..., M, K)); NumPy 1 also a b with one axis fewer than a (stacked vectors).
+_NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
+def _vector_b(a: Any, b: Any) -> bool:
+    return np.ndim(b) == 1 or (_NUMPY_1 and np.ndim(b) == np.ndim(a) - 1)
+
+
 def _solve_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if np.ndim(b) == 1:  # a 1-D b is one vector; keep g a column so it stays one
+    if _vector_b(a, b):  # keep g a column so that it stays one vector
         return np.linalg.solve(np.swapaxes(a, -1, -2), np.expand_dims(g, -1))[..., 0]
     return np.linalg.solve(np.swapaxes(a, -1, -2), g)
 
 
 def _solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     gb = _solve_vjp_b(g, ans, a, b)
-    if np.ndim(b) == 1:
+    if _vector_b(a, b):
         return -np.expand_dims(gb, -1) * np.expand_dims(ans, -2)
     return -np.matmul(gb, np.swapaxes(ans, -1, -2))
 
@@ -217,7 +226,7 @@ def _solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 def _solve_jvp(tangents: Any, ans: Any, a: Any, b: Any) -> Any:
     # x = A^-1 b  =>  dx = A^-1 (db - dA x)
     da, db = tangents
-    vector = np.ndim(b) == 1
+    vector = _vector_b(a, b)
     x = np.expand_dims(ans, -1) if vector else ans
     rhs: Any = 0.0
     if db is not None:

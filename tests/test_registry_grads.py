@@ -423,6 +423,20 @@ for ord_ in (None, "fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf):
     )
 case(np.linalg.qr, lambda x: np.linalg.qr(x)[0] + np.linalg.qr(x)[1], U(2, 2, 3, 3), label="qr-2x2")
 case(np.linalg.svd, lambda x: np.linalg.svd(x)[1], U(2, 2, 3, 3), label="square-stacked")
+for part in range(3):  # hermitian=True: NumPy's eigh route, on the lower triangle
+    case(
+        np.linalg.svd,
+        lambda x, k=part: np.linalg.svd(x, hermitian=True)[k],
+        U(2, 3, 3),
+        label=f"hermitian-{part}",
+    )
+case(
+    np.linalg.svd,
+    lambda x: np.linalg.svd(x, compute_uv=False, hermitian=True),
+    U(2, 3, 3),
+    label="hermitian-values",
+)
+case(np.linalg.pinv, lambda x: np.linalg.pinv(x, hermitian=True), U(2, 3, 3), label="hermitian")
 
 # np.linalg.eig: real matrices with a complex pair, complex matrices, stacks. The
 # eigenvectors' phases are free, so the rows differentiate functions that ignore them.

@@ -1,4 +1,4 @@
-"""np.linalg's determinants and factorizations: det, slogdet, cholesky, eigh, svd, qr, eig.
+"""np.linalg's factorizations: cholesky, eigh, svd, qr, eig (determinants: ``linalg``).
 
 All batched like NumPy (the last two axes are the matrix). A factorization
 with several outputs (eigh, svd, qr, eig) is one primitive per output; the VJP
@@ -36,7 +36,7 @@ import numpy as np
 
 from .._record import apply
 from .._registry import defprim, implements
-from .._tensor import Tensor, data_of
+from .._tensor import data_of
 
 
 def _T(a: Any) -> Any:
@@ -58,36 +58,6 @@ def _gaps(w: Any, what: str) -> Any:
     w_row = np.expand_dims(w, -2)
     w_col = np.expand_dims(w, -1)
     return np.where(off, 1.0 / np.where(off, w_row - w_col, 1.0), 0.0)
-
-
-# ------------------------------------------------------------ determinants
-def _det_vjp(g: Any, ans: Any, a: Any) -> Any:
-    return np.expand_dims(np.expand_dims(g * ans, -1), -1) * _T(np.linalg.inv(a))
-
-
-def _det_jvp(tangents: Any, ans: Any, a: Any) -> Any:
-    return ans * np.trace(np.linalg.solve(a, tangents[0]), axis1=-2, axis2=-1)
-
-
-DET = defprim("linalg.det", np.linalg.det, _det_vjp, jvp=_det_jvp)
-LOGABSDET = defprim(
-    "linalg.slogdet",
-    lambda a: np.linalg.slogdet(a)[1],
-    lambda g, ans, a: np.expand_dims(np.expand_dims(g, -1), -1) * _T(np.linalg.inv(a)),
-    jvp=lambda t, ans, a: np.trace(np.linalg.solve(a, t[0]), axis1=-2, axis2=-1),
-)
-
-
-@implements(np.linalg.det)
-def det(a: Any) -> Any:
-    return apply(DET, a)
-
-
-@implements(np.linalg.slogdet)
-def slogdet(a: Any) -> Any:
-    sign = Tensor._make(np.asarray(np.linalg.slogdet(data_of(a))[0]), None)
-    result_type: Any = type(np.linalg.slogdet(np.eye(1)))
-    return result_type(sign, apply(LOGABSDET, a))
 
 
 # --------------------------------------------- one triangle of a symmetric matrix
@@ -291,6 +261,8 @@ SVD_VH = defprim(
 def svd(
     a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
 ) -> Any:
+    if hermitian:
+        return _hermitian_svd(a, compute_uv)
     values = apply(SVD_VALUES, a)
     if not compute_uv:
         return values
@@ -302,6 +274,20 @@ def svd(
         )
     result_type: Any = type(np.linalg.svd(np.eye(1)))
     return result_type(apply(SVD_U, a), values, apply(SVD_VH, a))
+
+
+def _hermitian_svd(a: Any, compute_uv: bool) -> Any:
+    """NumPy's own route for hermitian=True, on Tensors: eigh of the lower triangle,
+    sorted by |eigenvalue| (descending), the signs moved into vh."""
+    if not compute_uv:
+        return np.flip(np.sort(np.abs(eigvalsh(a)), axis=-1), axis=-1)
+    w, u = eigh(a)
+    order = np.argsort(np.abs(data_of(w)), axis=-1)[..., ::-1]
+    signs = np.take_along_axis(np.copysign(1.0, data_of(w)), order, axis=-1)
+    u = np.take_along_axis(u, order[..., None, :], axis=-1)
+    vh = _T(u * signs[..., None, :])
+    result_type: Any = type(np.linalg.svd(np.eye(1)))
+    return result_type(u, np.take_along_axis(np.abs(w), order, axis=-1), vh)
 
 
 @implements(np.linalg.svdvals) if hasattr(np.linalg, "svdvals") else (lambda f: f)

@@ -1,4 +1,4 @@
-"""Linear algebra: matmul (all batching and 1-D cases), einsum, solve, inv;
+"""Linear algebra: matmul (all batching and 1-D cases), einsum, solve, inv, det, slogdet;
 dot, inner, outer, tensordot as composites of them."""
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from .._registry import UFUNC_RULES, defprim, implements
 from .._tensor import Tensor, data_of
 from ._args import axis_index, reject
 from .indexing import getitem
+
+
+def _T(a: Any) -> Any:
+    return np.swapaxes(a, -1, -2)
+
 
 # ------------------------------------------------------------------- matmul
 # A 1-D operand is a row (left) or column (right) that NumPy drops from the result;
@@ -263,6 +268,36 @@ def inv(a: Any) -> Any:
     return apply(INV, a)
 
 
+# ------------------------------------------------------------ determinants
+def _det_vjp(g: Any, ans: Any, a: Any) -> Any:
+    return np.expand_dims(np.expand_dims(g * ans, -1), -1) * _T(np.linalg.inv(a))
+
+
+def _det_jvp(tangents: Any, ans: Any, a: Any) -> Any:
+    return ans * np.trace(np.linalg.solve(a, tangents[0]), axis1=-2, axis2=-1)
+
+
+DET = defprim("linalg.det", np.linalg.det, _det_vjp, jvp=_det_jvp)
+LOGABSDET = defprim(
+    "linalg.slogdet",
+    lambda a: np.linalg.slogdet(a)[1],
+    lambda g, ans, a: np.expand_dims(np.expand_dims(g, -1), -1) * _T(np.linalg.inv(a)),
+    jvp=lambda t, ans, a: np.trace(np.linalg.solve(a, t[0]), axis1=-2, axis2=-1),
+)
+
+
+@implements(np.linalg.det)
+def det(a: Any) -> Any:
+    return apply(DET, a)
+
+
+@implements(np.linalg.slogdet)
+def slogdet(a: Any) -> Any:
+    sign = Tensor._make(np.asarray(np.linalg.slogdet(data_of(a))[0]), None)
+    result_type: Any = type(np.linalg.slogdet(np.eye(1)))
+    return result_type(sign, apply(LOGABSDET, a))
+
+
 @implements(np.kron)
 def kron(a: Any, b: Any) -> Any:
     nd = max(np.ndim(a), np.ndim(b))
@@ -292,10 +327,6 @@ def cross(
     b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
     c = np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
     return np.moveaxis(c, -1, axisc)
-
-
-def _T(a: Any) -> Any:
-    return np.swapaxes(a, -1, -2)
 
 
 # ------------------------------------------------------------- pseudo-inverse
@@ -329,6 +360,8 @@ PINV = defprim(
 @implements(np.linalg.pinv)
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, **kw: Any) -> Any:
     reject(np.linalg.pinv, kw)
+    if hermitian:  # NumPy then factors the lower triangle (its svd uses eigh)
+        a = np.tril(a) + _T(np.tril(a, -1))
     return apply(PINV, a, **({"rcond": rcond} if rcond is not None else {}))
 
 

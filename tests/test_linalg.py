@@ -262,3 +262,14 @@ def test_lstsq_of_a_stack_gets_numpys_error():
     a = cr.tensor(rng.standard_normal((2, 5, 3)), requires_grad=True)
     with pytest.raises(np.linalg.LinAlgError, match="Array must be two-dimensional"):
         np.linalg.lstsq(a, rng.standard_normal((2, 5, 1)), rcond=None)
+
+
+def test_eigenvalue_orders_are_matched_per_matrix_of_a_stack():
+    from chainrule.ops.decompositions import _order
+
+    ref = np.array([[1.0 + 2j, 1.0 - 2j, 3.0], [5.0, 5.0, -1.0]])
+    got = np.array([[3.0, 1.0 - 2j, 1.0 + 2j], [-1.0, 5.0, 5.0]]) + 1e-13
+    perm = _order(ref, got)
+    np.testing.assert_allclose(np.take_along_axis(got, perm, axis=-1), ref, atol=1e-12)
+    assert sorted(perm[1]) == [0, 1, 2]  # a repeated value still takes each index once
+    assert _order(ref, ref) is None

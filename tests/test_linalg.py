@@ -97,6 +97,15 @@ def test_a_loss_that_depends_on_the_phases_has_no_gradient():
         cr.grad(lambda m: np.sum(np.real(np.linalg.eig(m)[1])))(ROTATING)
 
 
+def test_the_phase_check_looks_at_each_matrix_of_a_stack():
+    def f(m):  # a huge invariant loss on the first matrix, a phase loss on the second
+        v = np.linalg.eig(m)[1]
+        return 1e10 * np.sum(np.abs(v[0]) ** 2) + np.sum(np.real(v[1]))
+
+    with pytest.raises(ValueError, match="depends on the phases"):
+        cr.grad(f)(np.stack([ROTATING, ROTATING.T]))
+
+
 def test_real_eigenvectors_have_a_gradient_for_any_loss():
     rng = np.random.default_rng(25)
     # Their only freedom is a sign, which does not move under a small change of A.

@@ -418,7 +418,8 @@ def _check_gauge(g: Any, vhg: Any) -> None:
     turn = np.abs(np.imag(np.diagonal(d, axis1=-2, axis2=-1)))
     size = np.sqrt(np.sum(np.abs(data_of(g)) ** 2, axis=-2))  # |g_k|, >= |v_k^H g_k|
     tiny = np.finfo(d.dtype).tiny
-    if np.any(turn > np.sqrt(np.finfo(d.dtype).eps) * np.maximum(size.max(initial=0), tiny)):
+    scale = np.maximum(np.max(size, axis=-1, keepdims=True, initial=0.0), tiny)  # per matrix
+    if np.any(turn > np.sqrt(np.finfo(d.dtype).eps) * scale):
         raise ValueError(
             "the loss depends on the phases of np.linalg.eig's eigenvectors, which NumPy "
             "does not fix (v e^{it} is an eigenvector too), so it has no gradient; use a "

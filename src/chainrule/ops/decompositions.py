@@ -1,11 +1,31 @@
-"""np.linalg's determinants and factorizations: det, slogdet, cholesky, eigh, svd, qr, eig.
+"""np.linalg's factorizations: cholesky, eigh, svd, qr, eig (determinants: ``linalg``).
 
 All batched like NumPy (the last two axes are the matrix). A factorization
-with several outputs (eigh, svd, qr) is one primitive per output, each
-recomputing the factorization in its rules; the VJP of each output is its part
-of the joint formula, and the parts add up by linearity. Where a derivative is
-undefined (repeated eigenvalues or singular values, for the vectors), the rule
-raises instead of returning inf or nan.
+with several outputs (eigh, svd, qr, eig) is one primitive per output; the VJP
+of each output is its part of the joint formula, and the parts add up by
+linearity. Where a derivative is undefined (repeated eigenvalues or singular
+values, for the vectors), the rule raises instead of returning inf or nan.
+
+One triangle: cholesky and eigh/eigvalsh read one triangle of their input, as
+NumPy does (cholesky the lower, or the upper with ``upper=True``; eigh the
+``UPLO`` one) and mirror it. The other triangle changes nothing, so its
+gradient is 0; an off-diagonal entry of the used triangle stands for both
+entries of the symmetric matrix and gets G_ij + G_ji.
+
+The gauge of eig: NumPy returns unit-norm eigenvectors but fixes no phase (v
+and v e^{it} are both answers). The gradient is that of a function of the
+vectors that ignores their phases (``np.abs(v)``, ``v @ np.diag(c) @ v.conj().T``);
+a loss that depends on them has none, and its backward raises:
+
+>>> import numpy as np, chainrule as cr
+>>> a = np.array([[1.0, 2.0], [-1.0, 3.0]])  # eigenvalues 2 +- 1j
+>>> g = cr.grad(lambda m: np.sum(np.abs(np.linalg.eig(m)[1][0]) ** 2))(a)
+>>> np.round(g, 3) + 0.0
+array([[0.   , 0.222],
+       [0.444, 0.   ]])
+>>> cr.grad(lambda m: np.sum(np.real(np.linalg.eig(m)[1])))(a)
+Traceback (most recent call last):
+ValueError: the loss depends on the phases of np.linalg.eig's eigenvectors, ...
 """
 
 from __future__ import annotations
@@ -16,7 +36,7 @@ import numpy as np
 
 from .._record import apply
 from .._registry import defprim, implements
-from .._tensor import Tensor, data_of
+from .._tensor import data_of
 
 
 def _T(a: Any) -> Any:
@@ -40,34 +60,21 @@ def _gaps(w: Any, what: str) -> Any:
     return np.where(off, 1.0 / np.where(off, w_row - w_col, 1.0), 0.0)
 
 
-# ------------------------------------------------------------ determinants
-def _det_vjp(g: Any, ans: Any, a: Any) -> Any:
-    return np.expand_dims(np.expand_dims(g * ans, -1), -1) * _T(np.linalg.inv(a))
+# --------------------------------------------- one triangle of a symmetric matrix
+# cholesky and eigh read one triangle of their input ("L" or "U") and take the matrix
+# as its mirror image: the other triangle changes nothing, so its gradient is 0.
+def _mirrored(x: Any, uplo: str) -> Any:
+    """The symmetric matrix NumPy factors: the ``uplo`` triangle of x and its mirror."""
+    if uplo.upper() == "U":
+        return np.triu(x) + _T(np.triu(x, 1))
+    return np.tril(x) + _T(np.tril(x, -1))
 
 
-def _det_jvp(tangents: Any, ans: Any, a: Any) -> Any:
-    return ans * np.trace(np.linalg.solve(a, tangents[0]), axis1=-2, axis2=-1)
-
-
-DET = defprim("linalg.det", np.linalg.det, _det_vjp, jvp=_det_jvp)
-LOGABSDET = defprim(
-    "linalg.slogdet",
-    lambda a: np.linalg.slogdet(a)[1],
-    lambda g, ans, a: np.expand_dims(np.expand_dims(g, -1), -1) * _T(np.linalg.inv(a)),
-    jvp=lambda t, ans, a: np.trace(np.linalg.solve(a, t[0]), axis1=-2, axis2=-1),
-)
-
-
-@implements(np.linalg.det)
-def det(a: Any) -> Any:
-    return apply(DET, a)
-
-
-@implements(np.linalg.slogdet)
-def slogdet(a: Any) -> Any:
-    sign = Tensor._make(np.asarray(np.linalg.slogdet(data_of(a))[0]), None)
-    result_type: Any = type(np.linalg.slogdet(np.eye(1)))
-    return result_type(sign, apply(LOGABSDET, a))
+def _folded(g: Any, uplo: str) -> Any:
+    """The adjoint of ``_mirrored``: off the diagonal, G_ij + G_ji on the used triangle."""
+    if uplo.upper() == "U":
+        return np.triu(g) + np.triu(_T(g), 1)
+    return np.tril(g) + np.tril(_T(g), -1)
 
 
 # ----------------------------------------------------------------- cholesky
@@ -78,14 +85,14 @@ def _phi(x: Any) -> Any:
 
 
 def _cholesky_vjp(g: Any, L: Any, a: Any) -> Any:
-    # A = L L^T:  gA = L^-T phi(L^T gL) L^-1, symmetrized.
+    # A = L L^T:  gA = L^-T phi(L^T gL) L^-1, symmetrized, then onto the lower triangle.
     left = np.linalg.solve(_T(L), _phi(np.matmul(_T(L), g)))
     ga = _T(np.linalg.solve(_T(L), _T(left)))
-    return 0.5 * (ga + _T(ga))
+    return _folded(0.5 * (ga + _T(ga)), "L")
 
 
 def _cholesky_jvp(tangents: Any, L: Any, a: Any) -> Any:
-    m = np.linalg.solve(L, tangents[0])  # L^-1 dA
+    m = np.linalg.solve(L, _mirrored(tangents[0], "L"))  # L^-1 dA
     inner = _T(np.linalg.solve(L, _T(m)))  # L^-1 dA L^-T
     return np.matmul(L, _phi(inner))
 
@@ -95,8 +102,8 @@ CHOLESKY = defprim("linalg.cholesky", np.linalg.cholesky, _cholesky_vjp, jvp=_ch
 
 @implements(np.linalg.cholesky)
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    L = apply(CHOLESKY, a)
-    return _T(L) if upper else L
+    # upper=True factors the upper triangle: R = cholesky(A^T)^T reads exactly that.
+    return _T(apply(CHOLESKY, _T(a))) if upper else apply(CHOLESKY, a)
 
 
 # ---------------------------------------------------------------------- eigh
@@ -107,24 +114,25 @@ def _eigh(a: Any, uplo: Any) -> tuple[Any, Any]:
 
 def _eigvalsh_vjp(g: Any, ans: Any, a: Any, uplo: str = "L") -> Any:
     _, v = _eigh(a, uplo)
-    return np.matmul(v * np.expand_dims(g, -2), _T(v))  # V diag(gw) V^T
+    return _folded(np.matmul(v * np.expand_dims(g, -2), _T(v)), uplo)  # V diag(gw) V^T
 
 
 def _eigvalsh_jvp(tangents: Any, ans: Any, a: Any, uplo: str = "L") -> Any:
     _, v = _eigh(a, uplo)
-    return np.sum(v * np.matmul(tangents[0], v), axis=-2)  # diag(V^T dA V)
+    da = _mirrored(tangents[0], uplo)
+    return np.sum(v * np.matmul(da, v), axis=-2)  # diag(V^T dA V)
 
 
 def _eigvecs_vjp(g: Any, ans: Any, a: Any, uplo: str = "L") -> Any:
     w, v = _eigh(a, uplo)
     inner = _gaps(w, "eigenvectors") * np.matmul(_T(v), g)
-    ga = np.matmul(v, np.matmul(inner, _T(v)))
-    return 0.5 * (ga + _T(ga))
+    return _folded(np.matmul(v, np.matmul(inner, _T(v))), uplo)
 
 
 def _eigvecs_jvp(tangents: Any, ans: Any, a: Any, uplo: str = "L") -> Any:
     w, v = _eigh(a, uplo)
-    return np.matmul(v, _gaps(w, "eigenvectors") * np.matmul(_T(v), np.matmul(tangents[0], v)))
+    da = _mirrored(tangents[0], uplo)
+    return np.matmul(v, _gaps(w, "eigenvectors") * np.matmul(_T(v), np.matmul(da, v)))
 
 
 EIGVALSH = defprim(
@@ -253,6 +261,8 @@ SVD_VH = defprim(
 def svd(
     a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
 ) -> Any:
+    if hermitian:
+        return _hermitian_svd(a, compute_uv)
     values = apply(SVD_VALUES, a)
     if not compute_uv:
         return values
@@ -264,6 +274,20 @@ def svd(
         )
     result_type: Any = type(np.linalg.svd(np.eye(1)))
     return result_type(apply(SVD_U, a), values, apply(SVD_VH, a))
+
+
+def _hermitian_svd(a: Any, compute_uv: bool) -> Any:
+    """NumPy's own route for hermitian=True, on Tensors: eigh of the lower triangle,
+    sorted by |eigenvalue| (descending), the signs moved into vh."""
+    if not compute_uv:
+        return np.flip(np.sort(np.abs(eigvalsh(a)), axis=-1), axis=-1)
+    w, u = eigh(a)
+    order = np.argsort(np.abs(data_of(w)), axis=-1)[..., ::-1]
+    signs = np.take_along_axis(np.copysign(1.0, data_of(w)), order, axis=-1)
+    u = np.take_along_axis(u, order[..., None, :], axis=-1)
+    vh = _T(u * signs[..., None, :])
+    result_type: Any = type(np.linalg.svd(np.eye(1)))
+    return result_type(u, np.take_along_axis(np.abs(w), order, axis=-1), vh)
 
 
 @implements(np.linalg.svdvals) if hasattr(np.linalg, "svdvals") else (lambda f: f)
@@ -339,35 +363,97 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 
 # ------------------------------------------------------- general eigenvalues
+# np.linalg.eig's eigenvectors are unit columns whose phase nothing fixes (v and v e^{i t}
+# are equally good answers). The rules differentiate a smooth choice whose tangent keeps
+# Re(v^H dv) = 0, which is the derivative of NumPy's output for a function of the vectors
+# that ignores their phases (|v|, v v^H ...). The VJP refuses an upstream gradient that
+# depends on them (Im(v^H g) != 0): that loss has no gradient. The rules read the vectors
+# from the output, so that second derivatives see one set of phases.
+def _H(a: Any) -> Any:
+    return np.conj(_T(a))
+
+
+def _order(ref: Any, got: Any) -> Any:
+    """Indices p with got[..., p] close to ref, or None when they are equal already.
+
+    np.linalg.eigvals and np.linalg.eig may list the same eigenvalues in different
+    orders (large matrices); nearest first, each index taken once."""
+    ref, got = data_of(ref), data_of(got)
+    if np.array_equal(ref, got):
+        return None
+    dist = np.abs(ref[..., :, None] - got[..., None, :])
+    perm = np.zeros(ref.shape, dtype=np.intp)
+    for i in range(ref.shape[-1]):
+        j = np.argmin(dist[..., i, :], axis=-1)
+        perm[..., i] = j
+        taken = np.broadcast_to(j[..., None, None], dist.shape[:-1] + (1,))
+        np.put_along_axis(dist, taken, np.inf, axis=-1)
+    return perm
+
+
+def _eigvectors_for(a: Any, w: Any) -> Any:
+    """The right eigenvectors of a, in the order of its eigenvalues w."""
+    values, v = np.linalg.eig(a)
+    perm = _order(w, values)
+    return v if perm is None else np.take_along_axis(v, np.expand_dims(perm, -2), axis=-1)
+
+
 def _eigvals_vjp(g: Any, ans: Any, a: Any) -> Any:
     # dw = diag(V^-1 dA V), so the transpose is V^-T diag(g) V^T (holomorphic).
-    _, v = np.linalg.eig(a)
-    return np.matmul(_T(np.linalg.inv(v)) * np.expand_dims(g, -2), _T(v))
+    v = _eigvectors_for(a, ans)
+    return np.linalg.solve(_T(v), np.expand_dims(g, -1) * _T(v))
 
 
 def _eigvals_jvp(tangents: Any, ans: Any, a: Any) -> Any:
-    _, v = np.linalg.eig(a)
-    inner = np.matmul(np.linalg.inv(v), np.matmul(tangents[0], v))
+    v = _eigvectors_for(a, ans)
+    inner = np.linalg.solve(v, np.matmul(tangents[0], v))
     return np.diagonal(inner, axis1=-2, axis2=-1)
 
 
-def _eig_vectors_vjp(g: Any, ans: Any, a: Any) -> Any:
-    raise NotImplementedError(
-        "reverse-mode gradients of np.linalg.eig's eigenvectors (and so second derivatives "
-        "of its eigenvalues) are not supported; use np.linalg.eigh for symmetric matrices"
-    )
+def _check_gauge(g: Any, vhg: Any) -> None:
+    """Refuse an upstream gradient that turns the phase of an eigenvector."""
+    d = data_of(vhg)
+    if d.dtype.kind != "c":
+        return  # real eigenvectors: only their sign is free, and it does not move
+    turn = np.abs(np.imag(np.diagonal(d, axis1=-2, axis2=-1)))
+    size = np.sqrt(np.sum(np.abs(data_of(g)) ** 2, axis=-2))  # |g_k|, >= |v_k^H g_k|
+    tiny = np.finfo(d.dtype).tiny
+    scale = np.maximum(np.max(size, axis=-1, keepdims=True, initial=0.0), tiny)  # per matrix
+    if np.any(turn > np.sqrt(np.finfo(d.dtype).eps) * scale):
+        raise ValueError(
+            "the loss depends on the phases of np.linalg.eig's eigenvectors, which NumPy "
+            "does not fix (v e^{it} is an eigenvector too), so it has no gradient; use a "
+            "function that ignores them, such as np.abs(v) or v @ v.conj().T"
+        )
 
 
-def _eig_vectors_jvp(tangents: Any, ans: Any, a: Any) -> Any:
-    # dV = V (F o (V^-1 dA V)), then keep each column of unit norm: Re(v^H dv) = 0.
-    w, v = np.linalg.eig(a)
-    inner = np.matmul(np.linalg.inv(v), np.matmul(tangents[0], v))
-    dv = np.matmul(v, _gaps(w, "eigenvectors") * inner)
+def _eig_vectors_vjp(g: Any, v: Any, a: Any) -> Any:
+    # gA = V^-H (conj(F) o (V^H gV - V^H V diag(Re(V^H gV)))) V^H, the adjoint of the JVP.
+    gaps = _gaps(apply(EIG_VALUES, a), "eigenvectors")
+    vhg = np.matmul(_H(v), g)
+    _check_gauge(g, vhg)
+    along = np.real(np.diagonal(vhg, axis1=-2, axis2=-1))
+    inner = vhg - np.matmul(_H(v), v * np.expand_dims(along, -2))
+    return np.linalg.solve(_H(v), np.matmul(np.conj(gaps) * inner, _H(v)))
+
+
+def _eig_vectors_jvp(tangents: Any, v: Any, a: Any) -> Any:
+    # dV = V (F o (V^-1 dA V)), then each column kept of unit norm: Re(v^H dv) = 0.
+    gaps = _gaps(apply(EIG_VALUES, a), "eigenvectors")
+    dv = np.matmul(v, gaps * np.linalg.solve(v, np.matmul(tangents[0], v)))
     return dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True))
 
 
 EIGVALS = defprim(
     "linalg.eigvals", np.linalg.eigvals, _eigvals_vjp, jvp=_eigvals_jvp, holomorphic=True
+)
+# The values np.linalg.eig returns (its own order, that of its vectors).
+EIG_VALUES = defprim(
+    "linalg.eig.eigenvalues",
+    lambda a: np.linalg.eig(a)[0],
+    _eigvals_vjp,
+    jvp=_eigvals_jvp,
+    holomorphic=True,
 )
 EIG_VECTORS = defprim(
     "linalg.eig.eigenvectors",
@@ -387,4 +473,4 @@ def eigvals(a: Any) -> Any:
 @implements(np.linalg.eig)
 def eig(a: Any) -> Any:
     result_type: Any = type(np.linalg.eig(np.eye(1)))
-    return result_type(apply(EIGVALS, a), apply(EIG_VECTORS, a))
+    return result_type(apply(EIG_VALUES, a), apply(EIG_VECTORS, a))

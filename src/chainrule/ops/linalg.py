@@ -1,4 +1,4 @@
-"""Linear algebra: matmul (all batching and 1-D cases), einsum, solve, inv;
+"""Linear algebra: matmul (all batching and 1-D cases), einsum, solve, inv, det, slogdet;
 dot, inner, outer, tensordot as composites of them."""
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from .._registry import UFUNC_RULES, defprim, implements
 from .._tensor import Tensor, data_of
 from ._args import axis_index, reject
 from .indexing import getitem
+
+
+def _T(a: Any) -> Any:
+    return np.swapaxes(a, -1, -2)
+
 
 # ------------------------------------------------------------------- matmul
 # A 1-D operand is a row (left) or column (right) that NumPy drops from the result;
@@ -201,15 +206,24 @@ def einsum(subscripts: Any, *operands: Any, out: Any = None, **kwargs: Any) -> A
 
 
 # ------------------------------------------------------------ solve and inv
+# Which b np.linalg.solve takes as one vector: NumPy 2 only a 1-D b (a stacked b is
+# (..., M, K)); NumPy 1 also a b with one axis fewer than a (stacked vectors).
+_NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
+def _vector_b(a: Any, b: Any) -> bool:
+    return np.ndim(b) == 1 or (_NUMPY_1 and np.ndim(b) == np.ndim(a) - 1)
+
+
 def _solve_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if np.ndim(b) == 1:  # a 1-D b is one vector; keep g a column so it stays one
+    if _vector_b(a, b):  # keep g a column so that it stays one vector
         return np.linalg.solve(np.swapaxes(a, -1, -2), np.expand_dims(g, -1))[..., 0]
     return np.linalg.solve(np.swapaxes(a, -1, -2), g)
 
 
 def _solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     gb = _solve_vjp_b(g, ans, a, b)
-    if np.ndim(b) == 1:
+    if _vector_b(a, b):
         return -np.expand_dims(gb, -1) * np.expand_dims(ans, -2)
     return -np.matmul(gb, np.swapaxes(ans, -1, -2))
 
@@ -217,7 +231,7 @@ def _solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 def _solve_jvp(tangents: Any, ans: Any, a: Any, b: Any) -> Any:
     # x = A^-1 b  =>  dx = A^-1 (db - dA x)
     da, db = tangents
-    vector = np.ndim(b) == 1
+    vector = _vector_b(a, b)
     x = np.expand_dims(ans, -1) if vector else ans
     rhs: Any = 0.0
     if db is not None:
@@ -254,6 +268,36 @@ def inv(a: Any) -> Any:
     return apply(INV, a)
 
 
+# ------------------------------------------------------------ determinants
+def _det_vjp(g: Any, ans: Any, a: Any) -> Any:
+    return np.expand_dims(np.expand_dims(g * ans, -1), -1) * _T(np.linalg.inv(a))
+
+
+def _det_jvp(tangents: Any, ans: Any, a: Any) -> Any:
+    return ans * np.trace(np.linalg.solve(a, tangents[0]), axis1=-2, axis2=-1)
+
+
+DET = defprim("linalg.det", np.linalg.det, _det_vjp, jvp=_det_jvp)
+LOGABSDET = defprim(
+    "linalg.slogdet",
+    lambda a: np.linalg.slogdet(a)[1],
+    lambda g, ans, a: np.expand_dims(np.expand_dims(g, -1), -1) * _T(np.linalg.inv(a)),
+    jvp=lambda t, ans, a: np.trace(np.linalg.solve(a, t[0]), axis1=-2, axis2=-1),
+)
+
+
+@implements(np.linalg.det)
+def det(a: Any) -> Any:
+    return apply(DET, a)
+
+
+@implements(np.linalg.slogdet)
+def slogdet(a: Any) -> Any:
+    sign = Tensor._make(np.asarray(np.linalg.slogdet(data_of(a))[0]), None)
+    result_type: Any = type(np.linalg.slogdet(np.eye(1)))
+    return result_type(sign, apply(LOGABSDET, a))
+
+
 @implements(np.kron)
 def kron(a: Any, b: Any) -> Any:
     nd = max(np.ndim(a), np.ndim(b))
@@ -283,10 +327,6 @@ def cross(
     b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
     c = np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
     return np.moveaxis(c, -1, axisc)
-
-
-def _T(a: Any) -> Any:
-    return np.swapaxes(a, -1, -2)
 
 
 # ------------------------------------------------------------- pseudo-inverse
@@ -320,6 +360,8 @@ PINV = defprim(
 @implements(np.linalg.pinv)
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, **kw: Any) -> Any:
     reject(np.linalg.pinv, kw)
+    if hermitian:  # NumPy then factors the lower triangle (its svd uses eigh)
+        a = np.tril(a) + _T(np.tril(a, -1))
     return apply(PINV, a, **({"rcond": rcond} if rcond is not None else {}))
 
 

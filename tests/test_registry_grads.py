@@ -374,11 +374,21 @@ case(
     np.concatenate, lambda a, b: np.concatenate([a, b], axis=None), U(2, 3), U(4), label="axis=None"
 )
 case(np.stack, lambda a, b: np.stack([a, b], axis=1), U(2, 3), U(2, 3))
+case(np.stack, lambda a, b: np.stack([a, b], dtype=np.float64), U(3), U(3), label="dtype")
+case(
+    np.concatenate,
+    lambda a, b: np.concatenate([a, b], dtype=np.float64, casting="safe"),
+    U(2, 3),
+    U(1, 3),
+    label="dtype-casting",
+)
+case(np.hstack, lambda a, b: np.hstack([a, b], casting="same_kind"), U(2), U(3), label="casting")
 case(np.hstack, lambda a, b: np.hstack([a, b]), U(2, 3), U(2, 1))
 case(np.hstack, lambda a, b: np.hstack([a, b]), U(3), U(2), label="1-d")
 case(np.append, np.append, U(2, 3), U(4))
 case(np.append, lambda a, b: np.append(a, b, axis=0), U(2, 3), U(1, 3), label="axis0")
 case(np.vstack, lambda a, b: np.vstack([a, b]), U(3), U(2, 3))
+case(np.vstack, lambda a, b: np.vstack([a, b], dtype=np.float64), U(3), U(2, 3), label="dtype")
 case(np.dstack, lambda a, b: np.dstack([a, b]), U(2, 3), U(2, 3))
 case(np.column_stack, lambda a, b: np.column_stack([a, b]), U(3), U(3, 2))
 case(np.atleast_1d, np.atleast_1d, U())
@@ -394,6 +404,8 @@ case(np.roll, lambda x: np.roll(x, 2), U(2, 3))
 case(np.roll, lambda x: np.roll(x, (1, -1), axis=(0, 1)), U(2, 3), label="axes")
 case(np.tile, lambda x: np.tile(x, (2, 3)), U(2, 3))
 case(np.tile, lambda x: np.tile(x, 2), U(3), label="int")
+case(np.resize, lambda x: np.resize(x, (3, 5)), U(2, 3))
+case(np.resize, lambda x: np.resize(x, 4), U(2, 3), label="shrink")
 case(np.repeat, lambda x: np.repeat(x, 3, axis=1), U(2, 3))
 case(np.repeat, lambda x: np.repeat(x, [1, 0, 2], axis=0), U(3, 2), label="array")
 case(np.repeat, lambda x: np.repeat(x, 2), U(2, 2), label="flat")
@@ -508,6 +520,12 @@ case(np.cov, lambda m, y: np.cov(m, y, rowvar=False, ddof=0), U(5, 2), U(5), lab
 case(np.cov, np.cov, U(4), label="1-d")
 case(np.corrcoef, np.corrcoef, U(3, 5))
 case(np.select, lambda a, b: np.select([a > 0.5, a < -0.5], [a * b, b], default=a), U(6), U(6))
+case(
+    np.piecewise,
+    lambda x: np.piecewise(x, [x < 0, x > 1], [np.sin, lambda v: v**3, lambda v: 2 * v]),
+    U(6),
+)
+case(np.piecewise, lambda x: np.piecewise(x, [x < 0], [0.5, np.exp]), U(2, 3), label="constant")
 case(
     np.interp,
     lambda x: np.interp(x, [-3.0, 0.0, 3.0], [0.0, 1.0, 4.0]),  # lists, as NumPy takes

@@ -9,6 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
+from helpers import check_forward_against_reverse, check_grads, check_second_order
 
 import chainrule as cr
 
@@ -262,3 +263,173 @@ def test_dict_arguments_keep_their_key_order():
     assert list(g) == ["w", "b"]
     (g2,) = cr.vjp(lambda p: p["w"] * p["b"], params)[1](np.ones(2))
     assert list(g2) == ["w", "b"]
+
+
+# ------------------------------------------------- second order through Functions
+class SinCos(cr.Function):
+    """Two outputs; backward reads a saved output (cos x) as well as the input."""
+
+    def forward(self, x):
+        s, c = np.sin(x), np.cos(x)
+        self.save_for_backward(x, c)
+        return s, c
+
+    def backward(self, ds, dc):
+        x, c = self.saved_tensors
+        return ds * c - dc * np.sin(x)
+
+
+class ScaleAndArgmax(cr.Function):
+    """An integer output beside two float ones (it gets a zero gradient)."""
+
+    def forward(self, x, w):
+        self.save_for_backward(x, w)
+        return x * w, np.argmax(x), x**2
+
+    def backward(self, dp, di, dq):
+        x, w = self.saved_tensors
+        return dp * w + dq * 2 * x, dp * x
+
+
+class CubeKeptOnSelf(cr.Function):
+    """Ported style: forward keeps its input and output on self."""
+
+    def forward(self, x, w):
+        self.x, self.w = x, w
+        self.y = np.tanh(x * w)
+        return self.y
+
+    def backward(self, dy):
+        local = dy * (1 - self.y**2)
+        return local * self.w, local * self.x
+
+
+class CacheTuple(cr.Function):
+    def forward(self, x):
+        self.cache = (x, 3.0)
+        return x**3
+
+    def backward(self, dy):
+        x, c = self.cache
+        return dy * c * x**2
+
+
+X3 = np.array([0.3, -0.7, 1.2])
+W3 = np.array([0.5, 0.4, -1.1])
+FUNCTIONS = {
+    "two-outputs": (lambda x: np.stack(SinCos()(x)), X3),
+    "one-of-two-outputs": (lambda x: SinCos()(x)[1] * 2.0, X3),
+    "outputs-multiplied": (lambda x: SinCos()(x)[0] * SinCos()(x)[1], X3),
+    "with-an-integer-output": (
+        lambda x, w: ScaleAndArgmax()(x, w)[0] + ScaleAndArgmax()(x, w)[2],
+        X3,
+        W3,
+    ),
+    "attributes-on-self": (lambda x, w: CubeKeptOnSelf()(x, w), X3, W3),
+    "attribute-constant-argument": (lambda x: CubeKeptOnSelf()(x, W3), X3),
+    "attribute-tuple": (lambda x: CacheTuple()(x), X3),
+}
+
+
+@pytest.mark.parametrize("f, args", [pytest.param(v[0], v[1:], id=k) for k, v in FUNCTIONS.items()])
+def test_functions_differentiate_twice_in_every_mode(f, args):
+    check_grads(f, *args)
+    check_forward_against_reverse(f, *args)
+    check_second_order(f, *args)  # hvp, grad of grad, grad of jvp, nested
+
+
+THIRD_ORDER = {  # a Function-based scalar function and the same in plain NumPy
+    "multi-output": (
+        lambda x: np.sum(SinCos()(x)[0] * SinCos()(x)[1]),
+        lambda x: np.sum(np.sin(x) * np.cos(x)),
+    ),
+    "attributes": (
+        lambda x: np.sum(CubeKeptOnSelf()(x, W3) ** 2),
+        lambda x: np.sum(np.tanh(x * W3) ** 2),
+    ),
+}
+
+
+def _directional(f):
+    """x -> <grad f(x), W3>: a scalar whose gradient is a Hessian-vector product."""
+    return lambda u: np.sum(cr.grad(f)(u) * W3)
+
+
+COMPOSITIONS = {
+    "rev-rev-rev": lambda f, x: cr.grad(lambda v: np.sum(cr.grad(_directional(f))(v) * X3))(x),
+    "fwd-rev-rev": lambda f, x: cr.jvp(cr.grad(_directional(f)), (x,), (X3,))[1],
+    "rev-fwd-rev": lambda f, x: cr.jacobian(cr.hessian(f))(x),
+}
+
+
+@pytest.mark.parametrize("how", COMPOSITIONS.values(), ids=COMPOSITIONS.keys())
+@pytest.mark.parametrize("pair", THIRD_ORDER.values(), ids=THIRD_ORDER.keys())
+def test_third_order_through_functions_matches_plain_numpy(pair, how):
+    through_function, plain = pair
+    np.testing.assert_allclose(how(through_function, X3), how(plain, X3), rtol=1e-12, atol=1e-12)
+
+
+def test_a_0d_output_saved_as_a_numpy_scalar_is_an_output():
+    class Cos(cr.Function):
+        def forward(self, x):
+            y = np.cos(x)  # a numpy scalar for a 0-d x; the output array is made from it
+            self.save_for_backward(x, y)
+            return y
+
+        def backward(self, dy):
+            x, y = self.saved_tensors
+            return -dy * np.sin(x) * (y / np.cos(x))
+
+    np.testing.assert_allclose(cr.grad(cr.grad(Cos()))(np.array(0.3)), -np.cos(0.3))
+
+
+def test_tensor_backward_twice_through_a_multi_output_function():
+    x = cr.tensor(X3, requires_grad=True)
+    s, c = SinCos()(x)
+    (s * c).sum().backward(create_graph=True)
+    g = x.grad
+    np.testing.assert_allclose(g.detach().numpy(), np.cos(2 * X3))
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad, -2 * np.sin(2 * X3))
+
+
+def test_attribute_kept_on_self_gives_the_true_second_derivative():
+    # d2/dx2 tanh(w x) = -2 w^2 tanh(w x) (1 - tanh(w x)^2); it was 0 before.
+    h = np.diag(cr.hessian(lambda x: np.sum(CubeKeptOnSelf()(x, W3)))(X3))
+    t = np.tanh(W3 * X3)
+    np.testing.assert_allclose(h, -2 * W3**2 * t * (1 - t**2), rtol=1e-12)
+
+
+def test_an_intermediate_kept_on_self_is_refused_when_differentiated_twice():
+    class Intermediate(cr.Function):
+        def forward(self, x):
+            self.s = np.sin(x)
+            self.unused = np.cos(x)  # never read by backward: no harm
+            return self.s * 1.0
+
+        def backward(self, dy):
+            return dy * np.cos(np.arcsin(self.s))
+
+    x = np.array([0.3, 0.7])
+    np.testing.assert_allclose(cr.grad(lambda v: np.sum(Intermediate()(v)))(x), np.cos(x))
+    with pytest.raises(
+        cr.BackwardError,
+        match=r"Intermediate\.backward read self\.s, an array that forward kept on self.*"
+        r"self\.save_for_backward",
+    ):
+        cr.hessian(lambda v: np.sum(Intermediate()(v)))(x)
+    with pytest.raises(cr.BackwardError, match=r"read self\.s"):
+        cr.grad(lambda v: np.sum(cr.grad(lambda z: np.sum(Intermediate()(z)))(v)))(x)
+
+
+def test_attributes_are_restored_after_backward():
+    ctx_seen = []
+
+    class Spy(CubeKeptOnSelf):
+        def backward(self, dy):
+            ctx_seen.append(self)
+            return super().backward(dy)
+
+    cr.hessian(lambda x: np.sum(Spy()(x, W3)))(X3)
+    assert all(isinstance(c.x, np.ndarray) and not isinstance(c.x, cr.Tensor) for c in ctx_seen)

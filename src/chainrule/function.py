@@ -30,7 +30,10 @@ class Function:
     applied many times and each application keeps its own saved arrays.
 
     Higher order: when ``backward`` is written with NumPy calls and saves only
-    inputs and outputs, it is differentiated again by running it on Tensors.
+    inputs and outputs, it is differentiated again by running it on Tensors
+    (with several outputs too). Arrays forward keeps on ``self`` (``self.x = x``)
+    count as saved when they are inputs or outputs; any other array attribute
+    that ``backward`` reads then raises, naming it, rather than act as a constant.
     Forward mode: an optional ``jvp(self, *tangents)`` returns the output
     tangent(s); without it, chainrule transposes ``backward`` (linear in ``dy``).
 
@@ -51,6 +54,8 @@ class Function:
     """
 
     _saved: tuple = ()
+    _forward_attrs: tuple = ()  # names of the attributes forward set on the context
+    _returned: tuple = ()
     jvp: Any = None  # optionally: def jvp(self, *tangents) -> output tangent(s)
 
     def forward(self, *inputs: Any) -> Any:
@@ -73,9 +78,20 @@ class Function:
         ctx._saved = ()
         name = type(self).__name__
         raw = tuple(a._array() if isinstance(a, Tensor) else a for a in args)
+        before = dict(ctx.__dict__)
         with _mode.no_grad():
             result = ctx.forward(*raw, **kwargs)
+        # What forward kept on self (self.x = x, as code from other libraries does):
+        # differentiating backward again must see these as the values they are.
+        ctx._forward_attrs = tuple(
+            k
+            for k, v in ctx.__dict__.items()
+            if k != "_saved" and (k not in before or before[k] is not v)
+        )
+        # What forward returned, as returned: a 0-d result may be a numpy scalar that
+        # backward saved, which the output array (made from it) is not.
         multiple = isinstance(result, tuple)
+        ctx._returned = result if multiple else (result,)
         outs = tuple(
             _output_array(o, name, k) for k, o in enumerate(result if multiple else (result,))
         )
@@ -84,6 +100,7 @@ class Function:
             for i, a in enumerate(args)
             if isinstance(a, Tensor) and a.requires_grad
         )
+        head = None
         if not parents or not _mode.state.enabled:
             wrapped = tuple(Tensor._make(o, None) for o in outs)
         elif not multiple:
@@ -107,6 +124,10 @@ class Function:
             isinstance(a, Tensor) and a._tangent is not None for a in args
         ):
             _attach_tangents(ctx, name, args, raw, wrapped)
+            if head is not None:
+                # The bundle's tangent, one per output: a backward pass on Tensors gives
+                # the outputs that backward reads their tangents from it.
+                head._node.out_tangent = tuple(w._tangent for w in wrapped)
         return wrapped if multiple else wrapped[0]
 
 
@@ -143,13 +164,15 @@ class _FunctionRecord:
             # Tensor mode (create_graph, or tangents flowing through backward): run
             # backward on Tensors so that what it computes is differentiable too.
             if isinstance(g, _SlotGrads):
-                raise BackwardError(
-                    f"{name}: differentiating a Function with several outputs twice is not "
-                    "supported yet"
+                outputs = _live_outputs(ans)
+                upstream = tuple(
+                    Tensor._make(np.zeros(shape, dtype), None) if gk is None else gk
+                    for gk, (shape, dtype) in zip(g.slots, self.outs, strict=True)
                 )
-            live_inputs = [a if isinstance(a, Tensor) else None for a in args]
-            with _live_saved(ctx, name, live_inputs, (ans,)):
-                grads = _call_backward(ctx, name, (g,))
+            else:
+                outputs, upstream = (ans,), (g,)
+            with _live_saved(ctx, name, args, outputs):
+                grads = _call_backward(ctx, name, upstream)
             return self._checked(grads, parents, args, keep_tensors=True)
         # backward sees np.ndarrays, also where 0-d gradients travel as numpy scalars.
         if isinstance(g, _SlotGrads):
@@ -223,6 +246,39 @@ class _Outputs(tuple):
     shape = ()
     dtype = None
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # The engine wraps what a node saved with np.asarray to rebuild Tensors: the
+        # bundle then travels whole, in a 0-d object array (not stacked, nor ragged).
+        holder = np.empty((), dtype=object)
+        holder[()] = self
+        return holder
+
+
+def _bundle(value: Any) -> Any:
+    """The bundle itself, from a Tensor or 0-d array that holds it."""
+    if isinstance(value, Tensor):
+        value = value._data
+    return value[()] if isinstance(value, np.ndarray) else value
+
+
+def _live_outputs(ans: Tensor) -> tuple:
+    """The outputs of a multi-output Function as Tensors over its recorded node: each
+    hangs from the node through a fresh selector, so what backward computes from the
+    outputs it saved is differentiated through the Function again."""
+    bundle, node, tangents = _bundle(ans), ans._node, ans._tangent
+    outputs: list[Tensor | None] = []
+    for k, o in enumerate(bundle):
+        if o.dtype.kind not in "fc":
+            outputs.append(None)
+            continue
+        select = None if node is None else Node(_SELECT, (bundle, k), None, ((0, node, 0),), o)
+        t = Tensor._make(o, select)
+        t._tangent = None if tangents is None else tangents[k]
+        if select is not None:  # a later sweep rebuilds the Tensor, tangent included, from it
+            select.out_tangent = t._tangent
+        outputs.append(t)
+    return tuple(outputs)
+
 
 class _SlotGrads:
     """Gradients for some outputs of a multi-output Function; adding merges slots."""
@@ -251,7 +307,7 @@ class _Select:
 
     @staticmethod
     def _vjp(g: Any, ans: Any, bundle: Any, k: int) -> _SlotGrads:
-        slots: list = [None] * len(bundle)
+        slots: list = [None] * len(_bundle(bundle))
         slots[k] = g
         return _SlotGrads(slots)
 
@@ -274,35 +330,79 @@ def _call_backward(ctx: Function, name: str, upstream: tuple) -> Any:
 
 
 class _live_saved:
-    """Within the block, ``ctx.saved_tensors`` holds Tensors for the saved inputs and
-    outputs, so that backward's result depends on them; any other saved float array
-    would be silently treated as a constant, so it is refused."""
+    """Within the block, what backward reads from the context holds Tensors for the
+    inputs and outputs, so that backward's result depends on them: ``saved_tensors``,
+    and the attributes forward set on ``self`` (``self.x = x``). Any other float array
+    would be silently treated as a constant: saved ones are refused here, attributes
+    when backward reads them."""
 
-    def __init__(self, ctx: Function, name: str, inputs: list, outputs: tuple) -> None:
-        self.ctx, self.name, self.inputs, self.outputs = ctx, name, inputs, outputs
+    def __init__(self, ctx: Function, name: str, args: Any, outputs: tuple) -> None:
+        self.ctx, self.name, self.outputs = ctx, name, outputs
+        self.args = args  # Tensors for the inputs that require grad, plain values else
 
     def __enter__(self) -> None:
-        live = []
-        for k, a in enumerate(self.ctx._saved):
-            live.append(self._live(a, k))
-        self.original = self.ctx._saved
-        self.ctx._saved = tuple(live)
+        ctx = self.ctx
+        self.original = ctx._saved
+        self.attrs = {k: ctx.__dict__[k] for k in ctx._forward_attrs if k in ctx.__dict__}
+        ctx._saved = tuple(self._live(a, f"saved_tensors[{k}]") for k, a in enumerate(ctx._saved))
+        for k, v in self.attrs.items():
+            if isinstance(v, (tuple, list)):  # self.cache = (x, y)
+                setattr(ctx, k, type(v)(self._live(a, f"self.{k}", lazy=True) for a in v))
+            else:
+                setattr(ctx, k, self._live(v, f"self.{k}", lazy=True))
 
-    def _live(self, a: Any, k: int) -> Any:
-        for t in (*self.inputs, *self.outputs):
-            if t is not None and a is t._data:
+    def _live(self, a: Any, where: str, lazy: bool = False) -> Any:
+        for t in self.args:
+            if isinstance(t, Tensor) and a is t._data:
                 return t
-        if isinstance(a, np.ndarray) and a.dtype.kind in "fc":
-            raise BackwardError(
-                f"{self.name} saved an array (saved_tensors[{k}]) that is neither one of its "
-                "inputs nor its output, so its backward cannot be differentiated again: the "
-                "result would silently treat that array as a constant. Save inputs and outputs "
-                "and recompute intermediates from them in backward."
+            if t is a:  # a constant argument: a constant it is
+                return a
+        returned = self.ctx._returned
+        for k, t in enumerate(self.outputs):
+            if t is not None and (a is t._data or (k < len(returned) and a is returned[k])):
+                return t
+        if not (isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind in "fc"):
+            return a
+        if lazy:
+            return _Unsaved(
+                f"{self.name}.backward read {where}, an array that forward kept on self and "
+                "that is neither an input nor an output; differentiating backward again "
+                "would treat it as a constant and give a wrong higher derivative. Pass it "
+                "to self.save_for_backward(...) if it is an input or output; otherwise "
+                "save the inputs and recompute it from them in backward."
             )
-        return a
+        raise BackwardError(
+            f"{self.name} saved an array ({where}) that is neither one of its "
+            "inputs nor its output, so its backward cannot be differentiated again: the "
+            "result would silently treat that array as a constant. Save inputs and outputs "
+            "and recompute intermediates from them in backward."
+        )
 
     def __exit__(self, *exc: object) -> None:
         self.ctx._saved = self.original
+        for k, v in self.attrs.items():
+            setattr(self.ctx, k, v)
+
+
+class _Unsaved:
+    """Stands for an array attribute of a Function's context while its backward runs to
+    be differentiated again: any use of it raises, naming the attribute."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise BackwardError(self.message)
+
+    __array__ = __array_ufunc__ = __array_function__ = __getitem__ = __len__ = __iter__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __matmul__ = _refuse
+    __rmatmul__ = __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = _refuse
+    __float__ = __bool__ = __abs__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+
+    def __getattr__(self, attr: str) -> Any:  # x.T, x.shape, x.sum() ...
+        raise BackwardError(self.message)
 
 
 def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs: tuple) -> None:
@@ -328,7 +428,7 @@ def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs:
             result = ctx.jvp(*filled)
             out_tangents = list(result) if isinstance(result, tuple) else [result]
         else:
-            out_tangents = _transposed_backward(ctx, name, args, floats, tangents, record)
+            out_tangents = _transposed_backward(ctx, name, args, outputs, tangents, record)
     if len(out_tangents) != len(floats):
         raise FunctionBackwardError(
             f"{name}.jvp returned {len(out_tangents)} tangent(s) for {len(floats)} output(s)",
@@ -348,18 +448,24 @@ def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs:
 
 
 def _transposed_backward(
-    ctx: Function, name: str, args: tuple, outputs: list, tangents: list, record: bool
+    ctx: Function, name: str, args: tuple, outputs: Any, tangents: list, record: bool
 ) -> list:
     """J t from backward, which computes J^T dy: J t is the gradient of <backward(dy), t>
     with respect to dy (any dy will do, backward being linear in it)."""
-    dys = [Tensor._make(np.zeros(o.shape, o.dtype), None).requires_grad_() for o in outputs]
+    # One dy per output (backward takes them all); only the float outputs have tangents.
+    upstream = [
+        Tensor._make(np.zeros(o.shape, o.dtype), None).requires_grad_()
+        if o.dtype.kind in "fc"
+        else np.zeros(o.shape, o.dtype)
+        for o in outputs
+    ]
+    dys = [dy for dy in upstream if isinstance(dy, Tensor)]
     with _mode.enable_grad():
-        live_inputs = [a if isinstance(a, Tensor) else None for a in args]
         if record:  # the tangent must be differentiable with respect to the inputs
-            with _live_saved(ctx, name, live_inputs, tuple(outputs)):
-                grads = _call_backward(ctx, name, tuple(dys))
+            with _live_saved(ctx, name, args, tuple(outputs)):
+                grads = _call_backward(ctx, name, tuple(upstream))
         else:
-            grads = _call_backward(ctx, name, tuple(dys))
+            grads = _call_backward(ctx, name, tuple(upstream))
         if not isinstance(grads, (tuple, list)):
             grads = (grads,)
         total: Any = None
@@ -369,10 +475,11 @@ def _transposed_backward(
             term = np.sum(gi * t)
             total = term if total is None else total + term
         if not isinstance(total, Tensor) or not total.requires_grad:
-            return [np.zeros(o.shape, o.dtype) for o in outputs]
+            return [np.zeros(o.shape, o.dtype) for o in outputs if o.dtype.kind in "fc"]
         head = np.ones(()) if not record else Tensor._make(np.ones(()), None)
         found = run_backward(total, head, True, record, inputs=dys)
     assert found is not None
+    floats = [o for o in outputs if o.dtype.kind in "fc"]
     return [
-        np.zeros(o.shape, o.dtype) if f is None else f for f, o in zip(found, outputs, strict=True)
+        np.zeros(o.shape, o.dtype) if f is None else f for f, o in zip(found, floats, strict=True)
     ]

@@ -367,9 +367,9 @@ class _live_saved:
             return _Unsaved(
                 f"{self.name}.backward read {where}, an array that forward kept on self and "
                 "that is neither an input nor an output; differentiating backward again "
-                "would treat it as a constant and give a wrong higher derivative. Pass it "
-                "to self.save_for_backward(...) if it is an input or output; otherwise "
-                "save the inputs and recompute it from them in backward."
+                "would treat it as a constant and give a wrong higher derivative. Keep the "
+                "inputs and outputs backward needs with self.save_for_backward(...) and "
+                "recompute this intermediate from them in backward."
             )
         raise BackwardError(
             f"{self.name} saved an array ({where}) that is neither one of its "
@@ -400,6 +400,8 @@ class _Unsaved:
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __matmul__ = _refuse
     __rmatmul__ = __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = _refuse
     __float__ = __bool__ = __abs__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __eq__ = __ne__ = _refuse  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
 
     def __getattr__(self, attr: str) -> Any:  # x.T, x.shape, x.sum() ...
         raise BackwardError(self.message)

@@ -20,8 +20,8 @@ OUT = Path(__file__).with_name("coverage.md")
 
 # Where a row needs a word more than its ticks.
 NOTES = {
-    "np.prod": "exact at zeros; second order at inputs containing zeros raises",
-    "np.cumprod": "exact at zeros; second order at inputs containing zeros raises",
+    "np.prod": "exact at zeros, at every order",
+    "np.cumprod": "exact at zeros, at every order",
     "np.max": "ties split the gradient evenly",
     "np.min": "ties split the gradient evenly",
     "np.amax": "ties split the gradient evenly",

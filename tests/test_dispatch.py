@@ -61,7 +61,7 @@ def test_every_numpy_ufunc_records_is_constant_or_is_refused_by_name(ufunc):
     "call, name",
     [
         (lambda x: np.unwrap(x), "np.unwrap"),
-        (lambda x: np.resize(x, (2, 3)), "np.resize"),
+        (lambda x: np.delete(x, 1), "np.delete"),
         (lambda x: np.linalg.matrix_rank(np.outer(x, x)) * x, "np.linalg.matrix_rank"),
         (lambda x: np.multiply.outer(x, x), "np.multiply.outer"),
         (lambda x: np.modf(x), "np.modf"),

@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     # 4: tangents of one primitive application; custom Functions.
     "_forward": 4,
     "function": 4,
+    "_function_run": 4,
     # 5: the recorder (apply, in-place writes) and temporary elision.
     "_elide": 5,
     "_record": 5,

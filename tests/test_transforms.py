@@ -148,10 +148,10 @@ def test_vjp_cotangent_shape_is_checked():
 
 
 def test_jvp_is_forward_mode_and_runs_no_backward(monkeypatch):
-    from chainrule import _engine, function, transforms
+    from chainrule import _engine, _function_run, transforms
 
     # Every module that runs the reverse sweep, whether by attribute or by imported name.
-    for module in (_engine, function, transforms):
+    for module in (_engine, _function_run, transforms):
         monkeypatch.setattr(
             module, "run_backward", lambda *a, **k: pytest.fail("jvp ran a backward pass")
         )

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from . import _mode
-from ._engine import Node, run_backward
-from ._forward import give_tangent, tangent_at
+from ._engine import Node
+from ._function_run import attach_tangents, call_backward, live_saved
 from ._tensor import Tensor
-from .errors import BackwardError, FunctionBackwardError
+from .errors import FunctionBackwardError
 
 __all__ = ["Function"]
 
@@ -31,7 +31,10 @@ class Function:
     applied many times and each application keeps its own saved arrays.
 
     Higher order: when ``backward`` is written with NumPy calls and saves only
-    inputs and outputs, it is differentiated again by running it on Tensors.
+    inputs and outputs, it is differentiated again by running it on Tensors
+    (with several outputs too). Arrays forward keeps on ``self`` (``self.x = x``)
+    count as saved when they are inputs or outputs; any other array attribute
+    that ``backward`` reads then raises, naming it, rather than act as a constant.
     Forward mode: an optional ``jvp(self, *tangents)`` returns the output
     tangent(s); without it, chainrule transposes ``backward`` (linear in ``dy``).
 
@@ -52,6 +55,8 @@ class Function:
     """
 
     _saved: tuple = ()
+    _forward_attrs: tuple = ()  # names of the attributes forward set on the context
+    _returned: tuple = ()
     jvp: Any = None  # optionally: def jvp(self, *tangents) -> output tangent(s)
 
     def forward(self, *inputs: Any) -> Any:
@@ -74,9 +79,20 @@ class Function:
         ctx._saved = ()
         name = type(self).__name__
         raw = tuple(a._array() if isinstance(a, Tensor) else a for a in args)
+        before = dict(ctx.__dict__)
         with _mode.no_grad():
             result = ctx.forward(*raw, **kwargs)
+        # What forward kept on self (self.x = x, as code from other libraries does):
+        # differentiating backward again must see these as the values they are.
+        ctx._forward_attrs = tuple(
+            k
+            for k, v in ctx.__dict__.items()
+            if k != "_saved" and (k not in before or before[k] is not v)
+        )
+        # What forward returned, as returned: a 0-d result may be a numpy scalar that
+        # backward saved, which the output array (made from it) is not.
         multiple = isinstance(result, tuple)
+        ctx._returned = result if multiple else (result,)
         outs = tuple(
             _output_array(o, name, k) for k, o in enumerate(result if multiple else (result,))
         )
@@ -85,6 +101,7 @@ class Function:
             for i, a in enumerate(args)
             if isinstance(a, Tensor) and a.requires_grad
         )
+        head = None
         if not parents or not _mode.state.enabled:
             wrapped = tuple(Tensor._make(o, None) for o in outs)
         elif not multiple:
@@ -107,7 +124,11 @@ class Function:
         if _mode.state.forward and any(
             isinstance(a, Tensor) and a._tangent is not None for a in args
         ):
-            _attach_tangents(ctx, name, args, raw, wrapped)
+            attach_tangents(ctx, name, args, raw, wrapped)
+            if head is not None:
+                # The bundle's tangent, one per output: a backward pass on Tensors gives
+                # the outputs that backward reads their tangents from it.
+                head._node.out_tangent = tuple(w._tangent for w in wrapped)
         return wrapped if multiple else wrapped[0]
 
 
@@ -144,13 +165,15 @@ class _FunctionRecord:
             # Tensor mode (create_graph, or tangents flowing through backward): run
             # backward on Tensors so that what it computes is differentiable too.
             if isinstance(g, _SlotGrads):
-                raise BackwardError(
-                    f"{name}: differentiating a Function with several outputs twice is not "
-                    "supported yet"
+                outputs = _live_outputs(ans)
+                upstream = tuple(
+                    Tensor._make(np.zeros(shape, dtype), None) if gk is None else gk
+                    for gk, (shape, dtype) in zip(g.slots, self.outs, strict=True)
                 )
-            live_inputs = [a if isinstance(a, Tensor) else None for a in args]
-            with _live_saved(ctx, name, live_inputs, (ans,)):
-                grads = _call_backward(ctx, name, (g,))
+            else:
+                outputs, upstream = (ans,), (g,)
+            with live_saved(ctx, name, args, outputs):
+                grads = call_backward(ctx, name, upstream)
             return self._checked(grads, parents, args, keep_tensors=True)
         # backward sees np.ndarrays, also where 0-d gradients travel as numpy scalars.
         if isinstance(g, _SlotGrads):
@@ -224,6 +247,39 @@ class _Outputs(tuple):
     shape = ()
     dtype = None
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # The engine wraps what a node saved with np.asarray to rebuild Tensors: the
+        # bundle then travels whole, in a 0-d object array (not stacked, nor ragged).
+        holder = np.empty((), dtype=object)
+        holder[()] = self
+        return holder
+
+
+def _bundle(value: Any) -> Any:
+    """The bundle itself, from a Tensor or 0-d array that holds it."""
+    if isinstance(value, Tensor):
+        value = value._data
+    return value[()] if isinstance(value, np.ndarray) else value
+
+
+def _live_outputs(ans: Tensor) -> tuple:
+    """The outputs of a multi-output Function as Tensors over its recorded node: each
+    hangs from the node through a fresh selector, so what backward computes from the
+    outputs it saved is differentiated through the Function again."""
+    bundle, node, tangents = _bundle(ans), ans._node, ans._tangent
+    outputs: list[Tensor | None] = []
+    for k, o in enumerate(bundle):
+        if o.dtype.kind not in "fc":
+            outputs.append(None)
+            continue
+        select = None if node is None else Node(_SELECT, (bundle, k), None, ((0, node, 0),), o)
+        t = Tensor._make(o, select)
+        t._tangent = None if tangents is None else tangents[k]
+        if select is not None:  # a later sweep rebuilds the Tensor, tangent included, from it
+            select.out_tangent = t._tangent
+        outputs.append(t)
+    return tuple(outputs)
+
 
 class _SlotGrads:
     """Gradients for some outputs of a multi-output Function; adding merges slots."""
@@ -252,7 +308,7 @@ class _Select:
 
     @staticmethod
     def _vjp(g: Any, ans: Any, bundle: Any, k: int) -> _SlotGrads:
-        slots: list = [None] * len(bundle)
+        slots: list = [None] * len(_bundle(bundle))
         slots[k] = g
         return _SlotGrads(slots)
 
@@ -260,142 +316,3 @@ class _Select:
 
 
 _SELECT = _Select()
-
-
-def _call_backward(ctx: Function, name: str, upstream: tuple) -> Any:
-    try:
-        return ctx.backward(*upstream)
-    except (TypeError, AttributeError) as e:
-        raise BackwardError(
-            f"{name}.backward failed when run on Tensors, which chainrule does to differentiate "
-            f"it again or to derive its forward mode ({type(e).__name__}: {e}). Write backward "
-            "with NumPy calls (np.exp, *, @ ...) on its arguments, or define "
-            f"{name}.jvp(self, *tangents) for forward mode."
-        ) from e
-
-
-class _live_saved:
-    """Within the block, ``ctx.saved_tensors`` holds Tensors for the saved inputs and
-    outputs, so that backward's result depends on them; any other saved float array
-    would be silently treated as a constant, so it is refused."""
-
-    def __init__(self, ctx: Function, name: str, inputs: list, outputs: tuple) -> None:
-        self.ctx, self.name, self.inputs, self.outputs = ctx, name, inputs, outputs
-
-    def __enter__(self) -> None:
-        live = []
-        for k, a in enumerate(self.ctx._saved):
-            live.append(self._live(a, k))
-        self.original = self.ctx._saved
-        self.ctx._saved = tuple(live)
-
-    def _live(self, a: Any, k: int) -> Any:
-        for t in (*self.inputs, *self.outputs):
-            if t is not None and a is t._data:
-                return t
-        if isinstance(a, np.ndarray) and a.dtype.kind in "fc":
-            raise BackwardError(
-                f"{self.name} saved an array (saved_tensors[{k}]) that is neither one of its "
-                "inputs nor its output, so its backward cannot be differentiated again: the "
-                "result would silently treat that array as a constant. Save inputs and outputs "
-                "and recompute intermediates from them in backward."
-            )
-        return a
-
-    def __exit__(self, *exc: object) -> None:
-        self.ctx._saved = self.original
-
-
-def _attach_tangents(ctx: Function, name: str, args: tuple, raw: tuple, outputs: tuple) -> None:
-    """Forward mode through a Function: its jvp, or its backward transposed, at each
-    active level, outermost first (see _forward)."""
-    state = _mode.state
-    for below, level in enumerate(state.levels[: state.forward]):
-        tangents = [tangent_at(a, level) if isinstance(a, Tensor) else None for a in args]
-        if any(t is not None for t in tangents):
-            _attach_level(ctx, name, args, raw, outputs, level, below, tangents)
-
-
-def _attach_level(
-    ctx: Function,
-    name: str,
-    args: tuple,
-    raw: tuple,
-    outputs: tuple,
-    level: object,
-    below: int,
-    tangents: list,
-) -> None:
-    floats = [o for o in outputs if o.dtype.kind in "fc"]
-    # The output tangents must be differentiable when the outputs are recorded or a
-    # tangent coming in is (grad with respect to a jvp's tangents), unless nothing will
-    # differentiate them (a top-level hvp); at an inner level they carry the outer
-    # levels' tangents. A user's jvp() runs on arrays, so then the transposed backward,
-    # which records, computes them instead.
-    record = below > 0 or (
-        _mode.state.tangent_graphs
-        and (
-            any(o.requires_grad for o in outputs)
-            or any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
-        )
-    )
-    previous = _mode.set_forward(below)  # only the levels outside this one propagate
-    try:
-        if ctx.jvp is not None and not record:
-            filled = [
-                (t._data if isinstance(t, Tensor) else t)
-                if t is not None
-                else (np.zeros_like(r) if isinstance(a, Tensor) else None)
-                for t, r, a in zip(tangents, raw, args, strict=True)
-            ]
-            result = ctx.jvp(*filled)
-            out_tangents = list(result) if isinstance(result, tuple) else [result]
-        else:
-            out_tangents = _transposed_backward(ctx, name, args, floats, tangents, record)
-    finally:
-        _mode.set_forward(previous)
-    if len(out_tangents) != len(floats):
-        raise FunctionBackwardError(
-            f"{name}.jvp returned {len(out_tangents)} tangent(s) for {len(floats)} output(s)",
-            function=name,
-        )
-    for o, t in zip(floats, out_tangents, strict=True):
-        if t is None:
-            continue
-        if np.shape(t) != o.shape:
-            raise FunctionBackwardError(
-                f"{name}: the output tangent has shape {np.shape(t)}, the output {o.shape}",
-                function=name,
-            )
-        give_tangent(o, level, t if record or not isinstance(t, Tensor) else t._data)
-
-
-def _transposed_backward(
-    ctx: Function, name: str, args: tuple, outputs: list, tangents: list, record: bool
-) -> list:
-    """J t from backward, which computes J^T dy: J t is the gradient of <backward(dy), t>
-    with respect to dy (any dy will do, backward being linear in it)."""
-    dys = [Tensor._make(np.zeros(o.shape, o.dtype), None).requires_grad_() for o in outputs]
-    with _mode.enable_grad():
-        live_inputs = [a if isinstance(a, Tensor) else None for a in args]
-        if record:  # the tangent must be differentiable with respect to the inputs
-            with _live_saved(ctx, name, live_inputs, tuple(outputs)):
-                grads = _call_backward(ctx, name, tuple(dys))
-        else:
-            grads = _call_backward(ctx, name, tuple(dys))
-        if not isinstance(grads, (tuple, list)):
-            grads = (grads,)
-        total: Any = None
-        for gi, t in zip(grads, tangents, strict=False):
-            if gi is None or t is None:
-                continue
-            term = np.sum(gi * t)
-            total = term if total is None else total + term
-        if not isinstance(total, Tensor) or not total.requires_grad:
-            return [np.zeros(o.shape, o.dtype) for o in outputs]
-        head = np.ones(()) if not record else Tensor._make(np.ones(()), None)
-        found = run_backward(total, head, True, record, inputs=dys)
-    assert found is not None
-    return [
-        np.zeros(o.shape, o.dtype) if f is None else f for f, o in zip(found, outputs, strict=True)
-    ]

@@ -22,6 +22,7 @@ import numpy as np
 from . import _mode
 from ._engine import run_backward
 from ._forward import give_tangent, tangent_at
+from ._pytree import PyTreeDef, tree_flatten, tree_unflatten
 from ._record import apply
 from ._tensor import Tensor, data_of
 from .ops.shape import IDENTITY
@@ -30,33 +31,61 @@ __all__ = ["grad", "jvp", "value_and_grad", "vjp"]
 
 
 # ----------------------------------------------------------------- pytrees
-def _flatten(tree: Any) -> tuple[list, Callable[[list], Any]]:
-    """Leaves of nested tuples/lists/dicts, and a function rebuilding the structure."""
-    if isinstance(tree, (tuple, list)):
-        parts = [_flatten(t) for t in tree]
-        kind = type(tree)
+def _flatten(tree: Any, where: str) -> tuple[list, PyTreeDef]:
+    """The leaves of an argument and its structure: tuples, lists, dicts, namedtuples and
+    registered classes (``cr.register_pytree``) are containers, anything else a leaf."""
+    if tree is None or isinstance(tree, (str, bytes)):  # not containers: refused as leaves
+        _float_array(tree, where)
+    try:
+        return tree_flatten(tree)
+    except TypeError as e:
+        # The pytree message names the leaf by its path from the argument ("tree...").
+        text = str(e).replace("pytree leaf tree is", "it is", 1)
+        text = text.replace("pytree leaf tree", "its part ", 1)
+        raise TypeError(f"{where} cannot be differentiated: {text}") from None
 
-        def rebuild_seq(leaves: list) -> Any:
-            out, k = [], 0
-            for sub_leaves, sub_rebuild in parts:
-                out.append(sub_rebuild(leaves[k : k + len(sub_leaves)]))
-                k += len(sub_leaves)
-            return kind(out)
 
-        return [leaf for sub, _ in parts for leaf in sub], rebuild_seq
-    if isinstance(tree, dict):
-        keys = list(tree)
-        parts = [_flatten(tree[k]) for k in keys]
+def _map_leaves(f: Callable[[Any], Any], tree: Any) -> Any:
+    """``f`` on each leaf of ``tree``, leaving objects that are not pytrees as they are."""
+    try:
+        leaves, treedef = tree_flatten(tree)
+    except TypeError:
+        if isinstance(tree, (tuple, list)) and not hasattr(tree, "_fields"):
+            return type(tree)(_map_leaves(f, t) for t in tree)
+        if isinstance(tree, dict):
+            return {k: _map_leaves(f, v) for k, v in tree.items()}
+        return f(tree)
+    return tree_unflatten(treedef, [f(leaf) for leaf in leaves])
 
-        def rebuild_dict(leaves: list) -> Any:
-            out, k = {}, 0
-            for key, (sub_leaves, sub_rebuild) in zip(keys, parts, strict=True):
-                out[key] = sub_rebuild(leaves[k : k + len(sub_leaves)])
-                k += len(sub_leaves)
-            return out
 
-        return [leaf for sub, _ in parts for leaf in sub], rebuild_dict
-    return [tree], lambda leaves: leaves[0]
+def _in_order(like: Any, tree: Any) -> Any:
+    """``tree`` with its dicts in ``like``'s key order (pytrees visit keys sorted)."""
+    if type(like) is dict:
+        return {k: _in_order(v, tree[k]) for k, v in like.items()}
+    if type(like) in (tuple, list):
+        return type(like)(_in_order(a, b) for a, b in zip(like, tree, strict=True))
+    return tree
+
+
+def _wrap(tree: Any, where: str) -> tuple[Any, list[Tensor], Callable[[list], Any]]:
+    """An argument with a fresh input Tensor per leaf, those Tensors, and the function
+    putting one value per leaf (the gradients) back into the argument's structure."""
+    leaves, treedef = _flatten(tree, where)
+    wrapped = [_input(leaf, where, True) for leaf in leaves]
+    return (
+        _in_order(tree, tree_unflatten(treedef, wrapped)),
+        wrapped,
+        lambda values: _in_order(tree, tree_unflatten(treedef, values)),
+    )
+
+
+def _rebuilt(flat: list, rebuilds: list) -> list:
+    """Consecutive runs of ``flat``, one per argument, each in its structure."""
+    out, k = [], 0
+    for rebuild, n in rebuilds:
+        out.append(rebuild(flat[k : k + n]))
+        k += n
+    return out
 
 
 def _check_callable(f: Any, name: str) -> None:
@@ -99,12 +128,9 @@ def _input(x: Any, where: str, requires_grad: bool) -> Tensor:
 
 def _nested(args: Any) -> bool:
     """Inside another transform, or given Tensors: results must stay Tensors."""
-    leaves, _ = _flatten(list(args))
-    return (
-        _mode.state.transforms > 1
-        or _mode.state.forward > 0
-        or any(isinstance(leaf, Tensor) for leaf in leaves)
-    )
+    found: list[bool] = []  # whether each leaf is a Tensor (other objects are left alone)
+    _map_leaves(lambda leaf: found.append(isinstance(leaf, Tensor)), list(args))
+    return _mode.state.transforms > 1 or _mode.state.forward > 0 or any(found)
 
 
 @contextlib.contextmanager
@@ -166,6 +192,7 @@ def _scalar_output(out: Any, name: str) -> Any:
             f"{name}: f must return a scalar, got a {type(out).__name__}; for several outputs use "
             "cr.vjp or cr.jacobian (or has_aux=True to return (value, aux))"
         )
+    _float_output(out, name, "f's output")
     shape = np.shape(data_of(out))
     if int(np.prod(shape)) != 1:
         raise TypeError(
@@ -173,6 +200,20 @@ def _scalar_output(out: Any, name: str) -> Any:
             "cr.jacobian for non-scalar outputs (or reduce it, e.g. with .sum())"
         )
     return out
+
+
+def _float_output(out: Any, name: str, what: str) -> np.dtype:
+    """The dtype of an output to differentiate, refusing bool and integer results: a
+    comparison (np.allclose, x > 0) or a count has no derivative, and zeros would hide it."""
+    dtype = np.asarray(data_of(out)).dtype
+    if dtype.kind not in "fc":
+        kind = {"b": "a bool", "i": "an integer", "u": "an integer"}.get(dtype.kind, "a value")
+        raise TypeError(
+            f"{name}: {what} is {kind} of dtype {dtype}, not a differentiable float; "
+            "a comparison or a count (np.allclose, x > 0, np.argmax) has no derivative. Return "
+            "the float quantity itself (e.g. np.sum((x - y) ** 2) rather than np.allclose(x, y))"
+        )
+    return dtype
 
 
 def _backward_to(
@@ -206,9 +247,12 @@ def value_and_grad(
     """A function returning ``(f(*args), df/dargs[argnums])``; ``f`` must return a scalar.
 
     ``argnums`` is an int or a tuple (then the gradient is a tuple). An argument
-    may be an array, a Python number, or nested tuples/lists/dicts of arrays; its
-    gradient has the same structure. With ``has_aux=True``, ``f`` returns
-    ``(value, aux)`` and the result is ``((value, aux), gradient)``.
+    may be an array, a Python float, or a pytree of them: nested tuples, lists,
+    dicts, namedtuples and classes registered with ``cr.register_pytree``
+    (dataclasses included); its gradient has the same structure. ``f`` must
+    return a float: a bool or integer result (``np.allclose``) raises a
+    TypeError. With ``has_aux=True``, ``f`` returns ``(value, aux)`` and the
+    result is ``((value, aux), gradient)``.
 
     >>> import numpy as np, chainrule as cr
     >>> value, g = cr.value_and_grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
@@ -255,9 +299,7 @@ def _value_and_grad(
             inputs: list[Tensor] = []
             rebuilds = []
             for a in nums:
-                leaves, rebuild = _flatten(args[a])
-                wrapped = [_input(leaf, f"{name}: argument {a}", True) for leaf in leaves]
-                call_args[a] = rebuild(wrapped)
+                call_args[a], wrapped, rebuild = _wrap(args[a], f"{name}: argument {a}")
                 inputs.extend(wrapped)
                 rebuilds.append((rebuild, len(wrapped)))
             result = f(*call_args, **kwargs)
@@ -270,10 +312,7 @@ def _value_and_grad(
             _scalar_output(out, name)
             head = np.ones(np.shape(data_of(out)))
             flat = _backward_to(out, head, inputs, nested, retain=False)
-        grads, k = [], 0
-        for rebuild, n in rebuilds:
-            grads.append(rebuild(flat[k : k + n]))
-            k += n
+        grads = _rebuilt(flat, rebuilds)
         g = grads[0] if single else tuple(grads)
         value = _result(out, nested)
         if not nested and isinstance(value, np.ndarray) and value.ndim == 0:
@@ -287,16 +326,17 @@ def _value_and_grad(
 
 
 def _detached(tree: Any) -> Any:
-    leaves, rebuild = _flatten(tree)
-    return rebuild([leaf._array() if isinstance(leaf, Tensor) else leaf for leaf in leaves])
+    detach = _map_leaves(lambda leaf: leaf._array() if isinstance(leaf, Tensor) else leaf, tree)
+    return _in_order(tree, detach)
 
 
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]]:
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns one gradient per primal.
 
-    ``cotangent`` has the shape of the output (a tuple of them when ``f``
-    returns a tuple). ``vjp_fn`` may be called many times. Primals may be
-    nested tuples/lists/dicts of arrays.
+    ``cotangent`` is a number or an array of the output's shape (a tuple of
+    them when ``f`` returns a tuple). ``vjp_fn`` may be called many times.
+    Primals may be pytrees of arrays (see :func:`value_and_grad`). Bool or
+    integer outputs are refused: they have no derivative.
 
     >>> import numpy as np, chainrule as cr
     >>> out, vjp_fn = cr.vjp(lambda x: x ** 2, np.array([1.0, 3.0]))
@@ -308,26 +348,29 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
         nested = _nested(primals)
         call_args, inputs, rebuilds = [], [], []
         for a, p in enumerate(primals):
-            leaves, rebuild = _flatten(p)
-            wrapped = [_input(leaf, f"cr.vjp: primal {a}", True) for leaf in leaves]
-            call_args.append(rebuild(wrapped))
+            arg, wrapped, rebuild = _wrap(p, f"cr.vjp: primal {a}")
+            call_args.append(arg)
             inputs.extend(wrapped)
             rebuilds.append((rebuild, len(wrapped)))
         out = f(*call_args)
-    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    several = isinstance(out, (tuple, list))
+    outs = list(out) if several else [out]
+    dtypes = [
+        _float_output(o, "cr.vjp", f"f's output {k}" if several else "f's output")
+        for k, o in enumerate(outs)
+    ]
     shapes = [np.shape(data_of(o)) for o in outs]
 
     def vjp_fn(cotangent: Any) -> tuple:
-        cots = list(cotangent) if isinstance(out, (tuple, list)) else [cotangent]
+        cots = list(cotangent) if several else [cotangent]
         if len(cots) != len(outs):
             raise ValueError(
                 f"cr.vjp: vjp_fn got {len(cots)} cotangent(s) for {len(outs)} output(s)"
             )
-        for k, (c, shape) in enumerate(zip(cots, shapes, strict=True)):
-            if np.shape(data_of(c)) != shape:
-                raise ValueError(
-                    f"cr.vjp: cotangent {k} has shape {np.shape(c)}, the output has shape {shape}"
-                )
+        cots = [
+            _cotangent(c, shape, dtype, k)
+            for k, (c, shape, dtype) in enumerate(zip(cots, shapes, dtypes, strict=True))
+        ]
         with _transform():
             inner_nested = nested or _nested(cots)
             if len(outs) == 1:
@@ -341,18 +384,32 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
             if isinstance(head, Tensor) and not inner_nested:
                 head = head._data
             flat = _backward_to(target, head, inputs, inner_nested)
-        grads, k = [], 0
-        for rebuild, n in rebuilds:
-            grads.append(rebuild(flat[k : k + n]))
-            k += n
-        return tuple(grads)
+        return tuple(_rebuilt(flat, rebuilds))
 
-    value = (
-        tuple(_result(o, nested) for o in outs)
-        if isinstance(out, (tuple, list))
-        else _result(out, nested)
-    )
+    value = tuple(_result(o, nested) for o in outs) if several else _result(out, nested)
     return value, vjp_fn
+
+
+def _cotangent(c: Any, shape: tuple, dtype: np.dtype, k: int) -> Any:
+    """A cotangent as an array of the output's shape and dtype (a Python or NumPy
+    number for a 0-d output included); a Tensor, from an outer transform, as it is."""
+    if isinstance(c, Tensor):
+        if c.shape != shape:
+            raise ValueError(
+                f"cr.vjp: cotangent {k} has shape {c.shape}, the output has shape {shape}"
+            )
+        return c
+    arr = np.asarray(c)
+    if arr.dtype.kind not in "iufc" or (arr.dtype.kind == "c" and dtype.kind != "c"):
+        raise TypeError(
+            f"cr.vjp: cotangent {k} has dtype {arr.dtype}; pass a real number or array "
+            f"(the output has dtype {dtype})"
+        )
+    if arr.shape != shape:
+        raise ValueError(
+            f"cr.vjp: cotangent {k} has shape {arr.shape}, the output has shape {shape}"
+        )
+    return arr.astype(dtype, copy=False)
 
 
 # ------------------------------------------------------------ forward mode
@@ -360,7 +417,8 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     """``(f(*primals), J @ tangents)`` in forward mode: no backward pass is run.
 
     ``primals`` and ``tangents`` are tuples (or lists) of arrays of matching
-    shapes; each tangent pushes through every primitive's JVP rule.
+    shapes, or of pytrees of the same structure (see :func:`value_and_grad`);
+    each tangent pushes through every primitive's JVP rule.
 
     >>> import numpy as np, chainrule as cr
     >>> out, t = cr.jvp(np.sin, (np.array([0.0, 1.0]),), (np.array([1.0, 2.0]),))
@@ -372,10 +430,23 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     if len(primals) != len(tangents):
         raise ValueError(f"cr.jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
     nested = _mode.state.transforms > 0 or _nested(primals)
+    flat_primals, flat_tangents, rebuilds = [], [], []  # type: ignore[var-annotated]
+    for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        p_leaves, p_def = _flatten(p, f"cr.jvp: primal {k}")
+        # A leaf's tangent is taken as it is (a list of floats is an array here).
+        t_leaves, t_def = (
+            ([t], p_def) if p_def.kind is None else _flatten(t, f"cr.jvp: tangent {k}")
+        )
+        if t_def != p_def:
+            raise ValueError(f"cr.jvp: tangent {k} has the structure {t_def}, its primal {p_def}")
+        flat_primals += p_leaves
+        flat_tangents += t_leaves
+        rebuilds.append((lambda v, p=p, d=p_def: _in_order(p, tree_unflatten(d, v)), len(p_leaves)))
     # A level of its own: inside another jvp (forward over forward) the outer tangents
     # ride along on this one's values and tangents, never confused with them.
     with _transform(), _mode.forward_mode() as level:
-        out = f(*_tangent_inputs(primals, tangents, "cr.jvp", False, level))
+        inputs = _tangent_inputs(tuple(flat_primals), tuple(flat_tangents), "cr.jvp", False, level)
+        out = f(*_rebuilt(inputs, rebuilds))
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
     values, tans = [], []
     for o in outs:

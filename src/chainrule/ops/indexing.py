@@ -161,3 +161,40 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     for cond, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
         result = np.where(data_of(cond), choice, result)  # the first true condition wins
     return result
+
+
+@implements(np.piecewise)
+def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Any:
+    """NumPy's piecewise, differentiable in ``x`` through what each function computes.
+
+    Each function sees only the entries its condition selects (as in NumPy), so a
+    branch never runs, nor is differentiated, where it is not used.
+    """
+    xd = np.asarray(data_of(x))
+    funclist = list(funclist)
+    if isinstance(condlist, (list, tuple)):  # conditions computed on Tensors: their data
+        condlist = [data_of(c) for c in condlist]
+    condlist = data_of(condlist)
+    # NumPy's reading of condlist: one condition, or a list of them.
+    if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray)) and xd.ndim != 0):
+        condlist = [condlist]
+    conds = np.asarray(condlist, dtype=bool)
+    if len(conds) == len(funclist) - 1:  # the last function covers what no condition does
+        conds = np.concatenate([conds, ~np.any(conds, axis=0, keepdims=True)], axis=0)
+    elif len(conds) != len(funclist):
+        raise ValueError(
+            f"np.piecewise: with {len(conds)} condition(s), funclist must have "
+            f"{len(conds)} or {len(conds) + 1} entries, got {len(funclist)}"
+        )
+    y: Any = np.zeros(xd.shape, xd.dtype)
+    for cond, func in zip(conds, funclist, strict=True):
+        cond = np.broadcast_to(cond, xd.shape)
+        if not callable(func):  # a constant for these entries
+            value = func
+        elif not cond.any():
+            continue
+        else:
+            value = func(getitem(x, cond), *args, **kw)
+        # Later conditions override earlier ones, as NumPy's in-place writes do.
+        y = apply(SETITEM, y, cond, value)
+    return y

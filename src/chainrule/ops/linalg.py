@@ -196,11 +196,37 @@ EINSUM = defprim(
 )
 
 
+_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # as NumPy: 0-25 A-Z, 26-51 a-z
+
+
+def _sublist_subscripts(first: Any, rest: tuple) -> tuple[str, tuple]:
+    """einsum's sublist form, einsum(a, [0, 1], b, [1, 2], [0, 2]), as ('AB,BC->AC', (a, b))."""
+    args = (first, *rest)
+    output = args[-1] if len(args) % 2 else None
+    pairs = args[:-1] if output is not None else args
+
+    def letters(sub: Any) -> str:
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= s < len(_LETTERS):
+                out.append(_LETTERS[s])
+            else:
+                raise ValueError(
+                    f"np.einsum: sublist entries must be integers in [0, 52) or ..., got {s!r}"
+                )
+        return "".join(out)
+
+    spec = ",".join(letters(s) for s in pairs[1::2])
+    return (spec if output is None else f"{spec}->{letters(output)}"), tuple(pairs[0::2])
+
+
 @implements(np.einsum)
 def einsum(subscripts: Any, *operands: Any, out: Any = None, **kwargs: Any) -> Any:
     reject(np.einsum, {"out": out, **kwargs}, allowed=("optimize",))
     if not isinstance(subscripts, str):
-        raise TypeError("np.einsum on Tensors needs the subscripts as a string ('ij,jk->ik')")
+        subscripts, operands = _sublist_subscripts(subscripts, operands)
     kw = {"optimize": kwargs["optimize"]} if kwargs.get("optimize") else {}
     return apply(EINSUM, subscripts, *operands, **kw)
 

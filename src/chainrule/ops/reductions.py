@@ -8,7 +8,7 @@ import numpy as np
 
 from .._record import apply
 from .._registry import defprim, implements
-from .._tensor import Tensor, data_of
+from .._tensor import data_of
 from ._args import normalize_axes, reject
 
 
@@ -29,25 +29,32 @@ SUM = defprim("sum", np.sum, _sum_vjp, linear=True, reads="shapes")
 def _product_of_others(x: Any, axis: Any) -> Any:
     """d prod / d x_i: the product of the other entries along ``axis``.
 
-    Dividing the product by x_i fails at zeros, so count them: with none it is
-    prod / x_i; with exactly one, only the zero entry gets the product of the
-    rest; with two or more, every entry gets 0.
+    It is the product of the entries before x_i times that of the entries after
+    it (exclusive cumulative products from both ends): no division, so it is
+    exact at zeros, and as it is made of cumprods, which are themselves exact at
+    zeros, its own derivatives (second order and up) are exact there too.
     """
-    zero = x == 0
-    n_zeros = np.sum(zero, axis=axis, keepdims=True)
-    safe_x = np.where(zero, 1.0, x)
-    prod_nonzero = np.prod(safe_x, axis=axis, keepdims=True)
-    only_zero = np.where((n_zeros == 1) & zero, prod_nonzero, 0.0)
-    return np.where(n_zeros == 0, prod_nonzero / safe_x, only_zero)
+    shape, ndim = np.shape(x), np.ndim(x)
+    axes = normalize_axes(axis, ndim)
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    dtype = np.result_type(data_of(x))
+    if n <= 1:  # the product of no other entries is 1
+        return np.ones(shape, dtype)
+    # The reduced axes last, flattened into one of length n.
+    last = tuple(range(ndim - len(axes), ndim))
+    moved = np.moveaxis(x, axes, last)
+    rest = np.shape(moved)[: ndim - len(axes)]
+    flat = np.reshape(moved, (*rest, n))
+    ones = np.ones((*rest, 1), dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(
+        np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1
+    )
+    others = np.reshape(before * after, np.shape(moved))
+    return np.moveaxis(others, last, axes)
 
 
 def _prod_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    if isinstance(x, Tensor) and np.any(x._data == 0):
-        # The zero-safe formula is exact, but its own derivative is not at zeros.
-        raise NotImplementedError(
-            "second derivatives of np.prod at an input containing zeros are not supported: "
-            "the first derivative there is exact, the second would be wrong"
-        )
     return _restore(g, axis, keepdims, np.ndim(x)) * _product_of_others(x, axis)
 
 

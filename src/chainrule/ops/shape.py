@@ -12,7 +12,7 @@ import numpy as np
 
 from .._record import apply
 from .._registry import FUNCTION_RULES, astype, defprim, implements
-from .._tensor import Tensor
+from .._tensor import Tensor, data_of
 from ._args import axis_index, normalize_axes, reject
 from .indexing import getitem
 
@@ -171,17 +171,35 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Any:
     return apply(ROLL, a, shift, axis)
 
 
+def _cast_all(func: Any, arrays: list, dtype: Any, casting: Any) -> list:
+    """The arrays cast to ``dtype`` as ``func(..., dtype=, casting=)`` would.
+
+    NumPy itself judges the request on empty stand-ins of each dtype, so its
+    errors (a cast that ``casting`` forbids) are the ones users know; the casts
+    are then recorded, so gradients flow back in each input's own dtype.
+    """
+    if dtype is None and casting is None:
+        return arrays
+    dtypes = [np.asarray(data_of(a)).dtype for a in arrays]
+    kwargs = {"dtype": dtype, **({"casting": casting} if casting is not None else {})}
+    target = np.concatenate([np.empty((0,), d) for d in dtypes], **kwargs).dtype
+    return [a if d == target else a.astype(target) for a, d in zip(arrays, dtypes, strict=True)]
+
+
 @implements(np.concatenate)
 def concatenate(
     arrays: Any, axis: Any = 0, out: Any = None, dtype: Any = None, casting: Any = None
 ) -> Any:
-    reject(np.concatenate, {"out": out, "dtype": dtype, "casting": casting})
+    reject(np.concatenate, {"out": out})
+    arrays = _cast_all(np.concatenate, list(arrays), dtype, casting)
     return apply(CONCATENATE, *arrays, axis=axis)
 
 
 @implements(np.stack)
-def stack(arrays: Any, axis: int = 0, out: Any = None, **kw: Any) -> Any:
-    reject(np.stack, {"out": out, **kw})
+def stack(
+    arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, casting: Any = None
+) -> Any:
+    reject(np.stack, {"out": out})
     arrays = list(arrays)
     if not arrays:
         raise ValueError("np.stack: need at least one array to stack")
@@ -191,7 +209,8 @@ def stack(arrays: Any, axis: int = 0, out: Any = None, **kw: Any) -> Any:
             f"np.stack: all input arrays must have the same shape, got {sorted(shapes)}"
         )
     axis = axis_index(axis, np.ndim(arrays[0]) + 1)
-    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+    expanded = [expand_dims(a, axis) for a in arrays]
+    return concatenate(expanded, axis=axis, dtype=dtype, casting=casting)
 
 
 @implements(np.atleast_1d)
@@ -227,10 +246,10 @@ def _as_list(arrays: Any) -> list:
 
 
 @implements(np.hstack)
-def hstack(tup: Any, **kw: Any) -> Any:
-    reject(np.hstack, kw)
+def hstack(tup: Any, *, dtype: Any = None, casting: Any = None) -> Any:
     arrs = _as_list(tup)
-    return concatenate(arrs, axis=0 if arrs and np.ndim(arrs[0]) == 1 else 1)
+    axis = 0 if arrs and np.ndim(arrs[0]) == 1 else 1
+    return concatenate(arrs, axis=axis, dtype=dtype, casting=casting)
 
 
 @implements(np.append)
@@ -241,9 +260,8 @@ def append(arr: Any, values: Any, axis: Any = None) -> Any:
 
 
 @implements(np.vstack)
-def vstack(tup: Any, **kw: Any) -> Any:
-    reject(np.vstack, kw)
-    return concatenate([atleast_2d(a) for a in tup], axis=0)
+def vstack(tup: Any, *, dtype: Any = None, casting: Any = None) -> Any:
+    return concatenate([atleast_2d(a) for a in tup], axis=0, dtype=dtype, casting=casting)
 
 
 @implements(np.dstack)
@@ -330,6 +348,23 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
         return reshape(spread, shape[:axis] + (shape[axis] * r,) + shape[axis + 1 :])
     index = np.repeat(np.arange(shape[axis]), repeats)
     return getitem(a, (slice(None),) * axis + (index,))
+
+
+@implements(np.resize)
+def resize(a: Any, new_shape: Any) -> Any:
+    """``a`` raveled, repeated cyclically to fill ``new_shape`` (NumPy's rule): the
+    gradient of each input entry adds up over its copies."""
+    shape = (int(new_shape),) if np.ndim(new_shape) == 0 else tuple(int(n) for n in new_shape)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"np.resize: all elements of new_shape must be non-negative, got {shape}")
+    size, flat = int(np.prod(shape, dtype=np.int64)), ravel(a)
+    n = np.size(data_of(a))
+    if n == 0 and size:  # NumPy fills with zeros when there is nothing to repeat
+        return np.zeros(shape, np.result_type(data_of(a)))
+    if size == 0:
+        return reshape(getitem(flat, slice(0, 0)), shape)
+    repeated = tile(flat, -(-size // n))  # ceil(size / n) copies
+    return reshape(getitem(repeated, slice(0, size)), shape)
 
 
 @implements(np.pad)

@@ -129,6 +129,8 @@ def _check(args: argparse.Namespace) -> int:
         gradcheck(fn, *inputs, seed=args.seed, order=args.order, modes=modes)
     except (GradcheckError, BackwardError) as e:
         print(f"{type(e).__name__}: {e}")
+        if "not finite" in str(e) and not args.positive:
+            print("  (the inputs were standard normal: add --positive for a function of x > 0)")
         return 1
     except Exception as e:
         raise UsageError(f"{name} raised {_one_line(e)}") from None

@@ -61,10 +61,12 @@ LAYERS: dict[str, int] = {
     "optim.*": 8,
     "scipy": 8,
     "scipy.*": 8,
+    "_draw": 8,
     # 9: the public face.
     "": 9,
     "__main__": 9,
     "_demo": 9,
+    "_cli": 9,
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 # ops registers every rule; _tensor_methods binds Tensor's operators and methods.
 from . import _elide, _tensor_methods, nn, ops, optim  # noqa: F401
+from ._draw import draw
 from ._minimize import minimize
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._pytree import (
@@ -53,6 +54,7 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "detect_anomaly",
+    "draw",
     "enable_grad",
     "flatten",
     "grad",

@@ -60,6 +60,9 @@ LAYERS: dict[str, int] = {
     "optim.*": 8,
     "scipy": 8,
     "scipy.*": 8,
+    # traces written out as programs (cr.explain); imported on first use.
+    "compile": 8,
+    "compile.*": 8,
     # 9: the public face.
     "": 9,
     "__main__": 9,

@@ -203,10 +203,11 @@ def vjp_text(
     fresh = g is not None  # a product with g is a new array; the local factor alone may not be
     if step.kwargs and name != "sum":
         return None
+    ones = f"np.ones_like({ans})"  # the seed passed on as it is: one, in the output's dtype
     if name == "add" or (name == "subtract" and i == 0):
-        return (g, False) if g is not None else ("1.0", False)
+        return (g, False) if g is not None else (ones, True)
     if name in ("subtract", "negative"):
-        return (f"-{g}", True) if g is not None else ("-1.0", False)
+        return f"-{g if g is not None else ones}", True
     if name == "multiply":
         return _scale(a[1 - i], g), fresh
     if name == "divide":
@@ -218,7 +219,7 @@ def vjp_text(
         if c is None:
             return None
         if c == 1:
-            return (g, False) if g is not None else ("1.0", False)
+            return (g, False) if g is not None else (ones, True)
         local = f"(2 * {a[0]})" if c == 2 else f"({c!r} * {a[0]}**{atom(repr(c - 1))})"
         return _scale(local, g), True
     if name == "exp":

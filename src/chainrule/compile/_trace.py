@@ -125,12 +125,7 @@ class _Recorder:
         fn = t.grad_fn
         assert fn is not None  # on_record shows recorded operations only
         prim = fn.primitive
-        if PRIMITIVES.get(fn.name) is not prim:
-            raise TypeError(
-                f"{self.where}: '{fn.name}' is not one of chainrule's NumPy primitives (a "
-                "custom cr.Function, or complex data); cr.explain writes out real-valued "
-                "NumPy code only. Call it on a function of NumPy operations."
-            )
+        self._check(fn)
         args = tuple(self._operand(a) for a in fn.arguments)
         out = Var(self.count, tuple(fn.shape), np.dtype(fn.dtype))
         self.count += 1
@@ -145,10 +140,19 @@ class _Recorder:
                 self.pending = (frame, name, fn, eqn)
         self.eqns.append(eqn)
 
+    def _check(self, fn: GradFn) -> None:
+        if PRIMITIVES.get(fn.name) is not fn.primitive:
+            raise TypeError(
+                f"{self.where}: '{fn.name}' is not one of chainrule's NumPy primitives (a "
+                "custom cr.Function, or complex data); only real-valued NumPy code can be "
+                "written out. Call it on a function of NumPy operations."
+            )
+
     def _operand(self, a: Any) -> Var | Literal:
         if isinstance(a, GradFn):
             found = self.vars.get(a)
             if found is None:
+                self._check(a)  # a custom Function's result is not shown to on_record
                 raise RuntimeError(
                     f"{self.where}: f used the result of '{a.name}', computed before the "
                     "trace began (a Tensor that requires grad from outside f); pass it to f "

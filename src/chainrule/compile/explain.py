@@ -121,6 +121,10 @@ class _Writer:
         if np.shape(value) != var.shape:
             expr, fresh = _unbroadcast(expr, np.shape(value), var.shape)
             value = self.run(expr)
+        if not isinstance(value, (np.ndarray, np.generic)):
+            # A Python number (x / 2.0 gives 1.0 / 2.0): the rules downstream expect NumPy.
+            expr, fresh = f"np.{var.dtype.name}({expr})", True
+            value = self.run(expr)
         dtype = np.result_type(value)
         if dtype != var.dtype:
             if dtype.kind == "c":

@@ -326,3 +326,31 @@ def test_importing_chainrule_does_not_import_the_compile_package():
     code = "import sys, chainrule; print('chainrule.compile' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_an_indexed_write_names_the_new_value_and_a_method_drops_self():
+    class Model:
+        def loss(self, x):
+            y = x * 1.0
+            y[0] = 5.0 * x[1]
+            return np.sum(y**2)
+
+    e = check(Model().loss, np.array([0.3, 0.7, 2.0]))
+    assert str(e).startswith("import numpy as np") and "def loss(x):" in str(e)
+    assert any(s.startswith("y_1 = _prim('setitem')(y, 0, ") for s in e.forward_lines)
+
+
+def test_the_sigmoid_written_the_other_way_round_and_an_output_of_shape_one():
+    e = check(lambda x: np.sum(1 / (np.exp(-x) + 1)), np.array([0.3, -0.7]))
+    assert "sigmoid_x = 1 / (np.exp(-x) + 1)" in e.forward_lines
+    e = check(lambda x: x * 2.0, np.array([1.5]))
+    assert e.backward_lines == ("dout = np.ones_like(out)", "dx = 2.0 * dout")
+
+
+def test_a_gradient_taken_inside_f_is_written_out_too():
+    def f(x):
+        g = cr.grad(lambda t: np.sum(np.sin(t) * t))(x)
+        return np.sum(g**2)
+
+    e = check(f, np.array([0.3, 0.7]))
+    assert "g = " in "\n".join(e.forward_lines)

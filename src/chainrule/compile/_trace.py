@@ -10,9 +10,11 @@ for arguments of these shapes.
 
 Each equation also says where the user's code ran it (``Site``), and the
 user's own name for its result when that line reads ``name = expr`` (or
-``name += expr``) and ``name`` then held the result: the name is confirmed in
-the frame's locals once the statement is over, so a loop ``h = np.tanh(h)``
-names every pass, and the inner operations of a line stay unnamed.
+``name += expr``, ``name[i] = expr``) and ``name`` then held the result: the
+name is confirmed in the frame's locals once the statement is over, so a loop
+``h = np.tanh(h)`` names every pass, and the inner operations of a line stay
+unnamed. Only one-line statements are read (a statement over several lines
+leaves its results to derived names).
 """
 
 from __future__ import annotations
@@ -96,7 +98,8 @@ def _is_library(frame: types.FrameType) -> bool:
 
 
 def _target(frame: types.FrameType) -> str | None:
-    """``name`` when the frame's current line is ``name = expr`` or ``name += expr``."""
+    """``name`` when the frame's current line is ``name = expr``, ``name += expr`` or
+    ``name[index] = expr``."""
     code = frame.f_code
     if code.co_name == "<lambda>":  # a lambda's line belongs to the statement around it
         return None
@@ -114,6 +117,8 @@ def _target(frame: types.FrameType) -> str | None:
         target = stmt.target
     else:
         return None
+    if isinstance(target, ast.Subscript):  # y[0] = v: the new value of y
+        target = target.value
     return target.id if isinstance(target, ast.Name) else None
 
 
@@ -200,6 +205,8 @@ def _arg_names(f: Callable[..., Any], n: int) -> tuple[str, ...]:
     names: list[str] = []
     if code is not None:
         names = list(code.co_varnames[: code.co_argcount])
+        if isinstance(f, types.MethodType):
+            names = names[1:]  # self is bound already
     names = [a for a in names if a.isidentifier()]
     if len(names) < n:
         names += [f"arg{i}" for i in range(len(names), n)]

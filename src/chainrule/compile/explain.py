@@ -135,7 +135,8 @@ class _Writer:
         return expr, fresh, value
 
 
-def _write(tr: Trace, values: list[Any], nums: list[int], single: bool) -> tuple[str, _Writer]:
+def _write(tr: Trace, values: list[Any], nums: list[int], single: bool) -> tuple[str, str, _Writer]:
+    """The program's text, its function's name, and the writer (its constants)."""
     w = _Writer()
     params = []
     for inp, name, value in zip(tr.inputs, tr.arg_names, values, strict=True):
@@ -177,7 +178,7 @@ def _write(tr: Trace, values: list[Any], nums: list[int], single: bool) -> tuple
     text = "\n".join(
         [*header, "", "", f"def {fname}({', '.join(params)}):", *("    " + b for b in body)]
     )
-    return text + "\n", w
+    return text + "\n", fname, w
 
 
 def _backward(w: _Writer, tr: Trace, steps: list[Step], nums: list[int], out: int) -> list[str]:
@@ -297,7 +298,7 @@ class Explanation:
         self.backward_lines = tuple(s for s in body[split:end] if not s.startswith("#"))
         scope = self.namespace()
         exec(compile(text, f"<cr.explain of {name}>", "exec"), scope)
-        self._fn = scope[text.split("def ", 1)[1].split("(", 1)[0]]
+        self._fn = scope[name]
 
     def namespace(self) -> dict[str, Any]:
         """A fresh namespace to ``exec`` the text in: NumPy, the helpers, the constants."""
@@ -415,5 +416,5 @@ def explain(f: Callable[..., Any], *args: Any, argnums: int | tuple[int, ...] = 
             f"{_WHERE}: f must return a scalar, got an output of shape {tuple(shape)}; reduce "
             "it (e.g. with np.sum) to explain its gradient"
         )
-    text, writer = _write(tr, values, nums, single)
-    return Explanation(text, writer, tr, single, tr.function_name)
+    text, fname, writer = _write(tr, values, nums, single)
+    return Explanation(text, writer, tr, single, fname)

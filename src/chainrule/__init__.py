@@ -9,7 +9,8 @@ array([ 5.437, 22.167, 80.342])
 """
 
 import importlib
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 # ops registers every rule; _tensor_methods binds Tensor's operators and methods.
 from . import _elide, _tensor_methods, nn, ops, optim  # noqa: F401
@@ -44,6 +45,9 @@ from .graph import on_record
 from .jacobians import hessian, hvp, jacobian
 from .transforms import grad, jvp, value_and_grad, vjp
 
+if TYPE_CHECKING:
+    from .compile.explain import Explanation
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "detect_anomaly",
     "draw",
     "enable_grad",
+    "explain",
     "flatten",
     "grad",
     "gradcheck",
@@ -92,6 +97,26 @@ __all__ = [
 # Importing ops registered every rule, and _tensor_methods bound Tensor's operators:
 # now the reference counts of temporaries on this interpreter can be measured.
 _elide.calibrate_elision()
+
+
+def explain(f: Callable[..., Any], *args: Any, argnums: int | tuple[int, ...] = 0) -> "Explanation":
+    """The backward pass of ``f`` at ``args``, written out as lecture-style NumPy code.
+
+    ``print`` the result to read it; call it to run it: ``(value, grads)`` as
+    ``cr.value_and_grad(f, argnums)(*args)``. See ``chainrule.compile.explain``.
+
+    >>> import numpy as np, chainrule as cr
+    >>> e = cr.explain(lambda x: np.exp(2.0 * x), 0.5)
+    >>> e.backward_lines
+    ('dtwo_times_x = out', 'dx = 2.0 * dtwo_times_x')
+    >>> e(0.5)
+    (np.float64(2.718281828459045), array(5.43656366))
+    """
+    # Imported here, not with chainrule: the trace-and-write machinery is for this call.
+    from .compile.explain import explain as write_out
+
+    return write_out(f, *args, argnums=argnums)
+
 
 # Documented submodules that are not imported with chainrule (they need SciPy).
 _LAZY_SUBMODULES = ("scipy",)

@@ -5,6 +5,9 @@ Tensor's ``grad_fn`` is the recorded operation that made it (``None`` for a
 leaf), whose ``inputs`` are leaf Tensors, the ``GradFn`` of computed inputs,
 or ``Constant`` descriptions of the arrays and numbers that took part without
 a gradient. ``cr.on_record(callback)`` shows each operation as it is recorded.
+A ``GradFn`` also exposes what it takes to run the operation again -- its
+``primitive``, every positional argument (``arguments``) and its ``kwargs`` --
+and a ``Constant`` its ``value``: enough to rebuild the computation as a program.
 ``cr.draw`` and ``cr.explain`` are built on this view.
 """
 
@@ -26,16 +29,21 @@ __all__ = ["Constant", "GradFn", "grad_fn", "on_record"]
 class Constant:
     """An input that took part without a gradient: an array or a number, by shape.
 
+    ``value`` is the array or number itself (``None`` where it was not given).
+
     >>> import numpy as np, chainrule as cr
     >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
-    >>> (w * np.array([3.0, 4.0])).grad_fn.inputs[1]
+    >>> c = (w * np.array([3.0, 4.0])).grad_fn.inputs[1]
+    >>> c
     Constant(shape=(2,), dtype=float64)
+    >>> c.value
+    array([3., 4.])
     """
 
-    __slots__ = ("dtype", "shape")
+    __slots__ = ("dtype", "shape", "value")
 
-    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
-        self.shape, self.dtype = shape, dtype
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, value: Any = None) -> None:
+        self.shape, self.dtype, self.value = shape, dtype, value
 
     def __repr__(self) -> str:
         return f"Constant(shape={self.shape}, dtype={self.dtype})"
@@ -80,6 +88,47 @@ class GradFn:
     @property
     def inputs(self) -> tuple:
         """One entry per data input: Tensor, GradFn or Constant (see the class)."""
+        return tuple(a for a, data in self._arguments() if data)
+
+    @property
+    def primitive(self) -> Any:
+        """The registry's primitive that ran (``fun``, ``vjps``; see ``_registry``).
+
+        >>> import numpy as np, chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> np.exp(x).grad_fn.primitive
+        <primitive exp>
+        """
+        return self._node.prim
+
+    @property
+    def arguments(self) -> tuple:
+        """Every positional argument of the forward call, in order: data inputs as in
+        ``inputs`` (a Constant carries its ``value``), the others (an axis, ``None``, an
+        index, a subscripts string) as they were passed.
+
+        >>> import numpy as np, chainrule as cr
+        >>> x = cr.tensor([[1.0, 2.0]], requires_grad=True)
+        >>> args = x[0, 1:].grad_fn.arguments
+        >>> args[0] is x, args[1]
+        (True, (0, slice(1, None, None)))
+        """
+        return tuple(a for a, _ in self._arguments())
+
+    @property
+    def kwargs(self) -> dict:
+        """The keyword options of the forward call (``{"axis": 0, "keepdims": False}``).
+
+        >>> import numpy as np, chainrule as cr
+        >>> x = cr.tensor([[1.0, 2.0]], requires_grad=True)
+        >>> np.sum(x, axis=1).grad_fn.kwargs
+        {'axis': 1, 'keepdims': False}
+        """
+        kwargs = self._node.kwargs
+        return dict(kwargs) if isinstance(kwargs, dict) else {}
+
+    def _arguments(self) -> list[tuple[Any, bool]]:
+        """(shown value, whether it is a data input) for each positional argument."""
         node = self._node
         args, parents = node.args, node.parents
         if args is None or parents is None:
@@ -95,15 +144,17 @@ class GradFn:
                 given[i] = ref
         for i, t, _ in node.watched or ():
             given[i] = t
-        shown = []
+        shown: list[tuple[Any, bool]] = []
         for i, a in enumerate(args):
             if i in given:
-                shown.append(given[i])
+                shown.append((given[i], True))
             elif isinstance(a, (np.ndarray, np.generic, int, float, complex)) and not isinstance(
                 a, bool
             ):
-                shown.append(Constant(np.shape(a), np.result_type(a)))
-        return tuple(shown)
+                shown.append((Constant(np.shape(a), np.result_type(a), a), True))
+            else:
+                shown.append((a, False))
+        return shown
 
     @property
     def saved(self) -> tuple | None:

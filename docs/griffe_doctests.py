@@ -2,13 +2,14 @@
 
 chainrule's docstrings put their runnable examples as bare doctest lines
 (``>>> ...``) after the prose, without a NumPy-style "Examples" header, and use
-a few Sphinx roles (``:meth:`step```). Markdown would read ``>>>`` as three
-nested block quotes and ``[...]`` output as links, so before a docstring is
-parsed this extension fences each doctest run as a ``pycon`` code block and
-turns the roles into inline code. The docstrings stay untouched in the source:
-the doctests keep running as they are (tests/test_docs_and_demo.py).
+a few Sphinx roles (``:meth:`step```) and reST literal blocks (``text::``).
+Markdown would read ``>>>`` as three nested block quotes and ``[...]`` output
+as links, so before a docstring is parsed this extension fences each doctest
+run as a ``pycon`` code block, turns the roles into inline code and ``text::``
+into ``text:``. The docstrings stay untouched in the source: the doctests keep
+running as they are (tests/test_docs_and_demo.py).
 
-mkdocs.yml loads it with ``extensions: [docs/griffe_doctests.py]``.
+mkdocs.yml loads it: ``extensions: [docs/griffe_doctests.py:DoctestFences]``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ import griffe
 _ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|obj|exc):`(~?)([^`]+)`")
 _DIRECTIVE = re.compile(r"\s*#\s*doctest:.*$")
 _UNDERLINE = re.compile(r"^\s*-{3,}\s*$")
+# reST's "text::" introduces an indented literal block, which Markdown already reads
+# as code: only the second colon has to go.
+_LITERAL = re.compile(r"(?<=\S)::$", re.M)
 
 
 def _short(match: re.Match[str]) -> str:
@@ -69,8 +73,10 @@ def markdown_docstring(text: str) -> str:
 
     >>> markdown_docstring("See :class:`~chainrule.optim.Adam` and :meth:`step`.")
     'See `Adam` and `step`.'
+    >>> markdown_docstring("The system::\\n\\n    dy/dt = f(y)")
+    'The system:\\n\\n    dy/dt = f(y)'
     """
-    return fence_doctests(_ROLE.sub(_short, text))
+    return fence_doctests(_LITERAL.sub(":", _ROLE.sub(_short, text)))
 
 
 class DoctestFences(griffe.Extension):

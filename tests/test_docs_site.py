@@ -189,3 +189,10 @@ def test_a_numpy_examples_section_is_left_to_griffe(extension):
 def test_sphinx_roles_become_inline_code(extension):
     text = ":meth:`Optimizer.step` and :class:`~chainrule.optim.Adam`"
     assert extension.markdown_docstring(text) == "`Optimizer.step` and `Adam`"
+
+
+def test_a_rest_literal_block_loses_its_second_colon_only(extension):
+    text = "The system::\n\n    dy/dt = f(y)\n\nA ratio 1::2 stays."
+    assert extension.markdown_docstring(text) == (
+        "The system:\n\n    dy/dt = f(y)\n\nA ratio 1::2 stays."
+    )

@@ -5,7 +5,10 @@ that earlier ones defined. A block with ``>>>`` prompts runs as a doctest, so it
 shown results are checked; any other block runs as a script. A block meant to
 raise is marked by an HTML comment on the line before its fence,
 ``<!-- raises: GradcheckError -->``: the block must raise exactly that type (a
-chainrule exception or a builtin one).
+chainrule exception or a builtin one). A block that uses a name chainrule does not
+have yet is marked ``<!-- needs: draw -->`` (several markers may stand on the lines
+right before the fence): while ``cr.draw`` is missing, that block is skipped and the
+page's test reports the skip.
 """
 
 from __future__ import annotations
@@ -23,11 +26,24 @@ import pytest
 import chainrule
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ["README.md", "docs/guide.md", "docs/api.md"]
+DOCS = [
+    "README.md",
+    "docs/index.md",
+    "docs/tutorial.md",
+    "docs/guide.md",
+    "docs/api.md",
+    "docs/howto/custom-functions.md",
+    "docs/howto/higher-order.md",
+    "docs/howto/check-gradients.md",
+    "docs/howto/optimizers.md",
+    "docs/howto/draw.md",
+]
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
-_RAISES = re.compile(r"<!--\s*raises:\s*(\w+)\s*-->\s*$")
+_RAISES = re.compile(r"<!--\s*raises:\s*(\w+)\s*-->")
+_NEEDS = re.compile(r"<!--\s*needs:\s*(\w+)\s*-->")
+_COMMENT = re.compile(r"\s*<!--.*-->\s*$")
 
 
 @dataclass
@@ -36,6 +52,7 @@ class Block:
     line: int  # of the opening fence, 1-based
     code: str
     raises: str | None
+    needs: tuple[str, ...] = ()
 
 
 def python_blocks(text: str, path: str = "<text>") -> list[Block]:
@@ -44,11 +61,27 @@ def python_blocks(text: str, path: str = "<text>") -> list[Block]:
     for m in _FENCE.finditer(text):
         if m.group(1) != "python":
             continue
-        before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        marker = _RAISES.search(before)
+        # The markers: the HTML comment lines right above the fence.
+        markers = []
+        for above in reversed(text[: m.start()].rstrip("\n").split("\n")):
+            if not _COMMENT.match(above):
+                break
+            markers.append(above)
+        comments = "\n".join(markers)
+        raises = _RAISES.search(comments)
         line = text.count("\n", 0, m.start()) + 1
-        blocks.append(Block(path, line, m.group(2), marker.group(1) if marker else None))
+        needs = tuple(_NEEDS.findall(comments))
+        blocks.append(Block(path, line, m.group(2), raises.group(1) if raises else None, needs))
     return blocks
+
+
+def has(name: str) -> bool:
+    """Whether ``chainrule.<name>`` exists (a lazy submodule whose extra is missing does not)."""
+    try:
+        getattr(chainrule, name)
+    except (AttributeError, ImportError):
+        return False
+    return True
 
 
 def exception_type(name: str) -> type[BaseException]:
@@ -99,15 +132,25 @@ def test_every_python_block_runs(path):
     blocks = python_blocks((ROOT / path).read_text(encoding="utf-8"), path)
     assert blocks, f"{path} has no ```python block"
     namespace: dict = {"__name__": f"docs_example_{Path(path).stem}"}
+    skipped = []
     for block in blocks:
+        missing = [n for n in block.needs if not has(n)]
+        if missing:
+            skipped.append(f"{block.path}:{block.line} needs cr.{', cr.'.join(missing)}")
+            continue
         run_block(block, namespace)
+    if skipped:
+        pytest.skip(f"ran the other blocks; skipped those chainrule cannot run yet: {skipped}")
 
 
 @pytest.mark.parametrize("path", DOCS)
 def test_docs_name_only_what_chainrule_has(path):
     """A ``cr.name`` in the docs is a name the package really has."""
     text = (ROOT / path).read_text(encoding="utf-8")
-    missing = sorted({n for n in re.findall(r"\bcr\.(\w+)", text) if not hasattr(chainrule, n)})
+    # A page may describe a name that is on its way, if its blocks are marked as needing it.
+    coming = set(_NEEDS.findall(text))
+    named = set(re.findall(r"\bcr\.(\w+)", text)) - coming
+    missing = sorted(n for n in named if not hasattr(chainrule, n))
     assert not missing, f"{path} names cr.{', cr.'.join(missing)}, which chainrule lacks"
 
 
@@ -221,3 +264,15 @@ def test_a_marked_block_must_raise_exactly_that_type():
 def test_a_marker_applies_only_to_the_block_right_after_it():
     blocks = python_blocks("<!-- raises: TypeError -->\n\ntext\n```python\nx = 1\n```\n")
     assert [b.raises for b in blocks] == [None]
+
+
+def test_needs_markers_stack_with_raises_markers():
+    text = "<!-- needs: draw -->\n<!-- raises: TypeError -->\n```python\nx = 1\n```\n"
+    (block,) = python_blocks(text)
+    assert (block.needs, block.raises) == (("draw",), "TypeError")
+    (plain,) = python_blocks("<!-- needs: draw -->\ntext\n```python\nx = 1\n```\n")
+    assert plain.needs == ()
+
+
+def test_has_tells_present_names_from_missing_ones():
+    assert has("grad") and not has("no_such_name_in_chainrule")

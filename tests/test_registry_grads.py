@@ -269,8 +269,20 @@ EINSUMS = [
 ]
 for spec, shapes in EINSUMS:
     case(np.einsum, lambda *ops, s=spec: np.einsum(s, *ops), *[U(*s) for s in shapes], label=spec)
-case(np.einsum, lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]), U(2, 3), U(3, 2), label="sublist")
-case(np.einsum, lambda a, b: np.einsum(a, [Ellipsis, 0], b, [0]), U(2, 3), U(3), label="sublist-implicit")
+case(
+    np.einsum,
+    lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]),
+    U(2, 3),
+    U(3, 2),
+    label="sublist",
+)
+case(
+    np.einsum,
+    lambda a, b: np.einsum(a, [Ellipsis, 0], b, [0]),
+    U(2, 3),
+    U(3),
+    label="sublist-implicit",
+)
 case(np.trace, np.trace, U(3, 3))
 case(np.trace, lambda a: np.trace(a, offset=1, axis1=1, axis2=2), U(2, 3, 4), label="offset")
 

@@ -71,3 +71,18 @@ def test_on_record_sees_each_recorded_operation_and_nests():
 def test_on_record_rejects_a_non_callable():
     with pytest.raises(TypeError, match=r"cr\.on_record: the callback must be callable, got int"):
         cr.on_record(3)
+
+
+def test_on_record_sees_custom_function_results():
+    class Double(cr.Function):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, dy):
+            return 2 * dy
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    with cr.on_record(lambda t: seen.append(t.grad_fn.name)):
+        np.sum(Double()(x))
+    assert seen == ["Double", "sum"]

@@ -335,3 +335,21 @@ def test_anomaly_mode_finds_a_write_into_a_saved_numpy_array():
     x -= 1
     y.sum().backward()
     np.testing.assert_array_equal(w.grad, [3.0, 4.0])
+
+
+def test_a_function_watches_its_constant_tensor_inputs_too():
+    class Mul(cr.Function):
+        def forward(self, w, x):
+            self.save_for_backward(w, x)
+            return w * x
+
+        def backward(self, dy):
+            w, x = self.saved_tensors
+            return dy * x, dy * w
+
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    x = cr.tensor([3.0, 4.0])
+    y = Mul()(w, x)
+    x[1] = 0.0
+    with pytest.raises(cr.BackwardError, match=r"'Mul': its input 1, .* named `x`"):
+        y.sum().backward()

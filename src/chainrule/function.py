@@ -12,6 +12,7 @@ from ._engine import Node
 from ._function_run import attach_tangents, call_backward, live_saved
 from ._tensor import Tensor
 from .errors import FunctionBackwardError
+from .graph import recorded
 
 __all__ = ["Function"]
 
@@ -108,13 +109,15 @@ class Function:
             record = _FunctionRecord(name, len(args), outs)
             # The context rides in the node's keyword-argument slot, so releasing the
             # node after backward frees the arrays it saved.
-            wrapped = (Tensor._make(outs[0], Node(record, raw, ctx, parents, outs[0])),)  # type: ignore[arg-type]
+            node = _watching(Node(record, raw, ctx, parents, outs[0]), args)  # type: ignore[arg-type]
+            wrapped = (Tensor._make(outs[0], node),)
         else:
             # Several outputs: one node for the Function, whose output is the bundle of
             # all of them, and one selector node per output feeding its bundle slot.
             record = _FunctionRecord(name, len(args), outs)
             bundle = _Outputs(outs)
-            head = Tensor._make(bundle, Node(record, raw, ctx, parents, bundle))  # type: ignore[arg-type]
+            node = _watching(Node(record, raw, ctx, parents, bundle), args)  # type: ignore[arg-type]
+            head = Tensor._make(bundle, node)  # type: ignore[arg-type]
             wrapped = tuple(
                 Tensor._make(o, Node(_SELECT, (bundle, k), None, ((0, head._node, 0),), o))
                 if o.dtype.kind in "fc"
@@ -129,7 +132,23 @@ class Function:
                 # The bundle's tangent, one per output: a backward pass on Tensors gives
                 # the outputs that backward reads their tangents from it.
                 head._node.out_tangent = tuple(w._tangent for w in wrapped)
+        if _mode.state.observers:
+            for w in wrapped:
+                recorded(_mode.state.observers, w)
         return wrapped if multiple else wrapped[0]
+
+
+def _watching(node: Node, args: tuple) -> Node:
+    """The node, watching the Tensor inputs without grad that its backward may read
+    (a later in-place write into one makes backward refuse: see _record)."""
+    constants = tuple(
+        (i, a, a._version)
+        for i, a in enumerate(args)
+        if isinstance(a, Tensor) and not a.requires_grad
+    )
+    if constants:
+        node.watched = constants
+    return node
 
 
 def _output_array(o: Any, name: str, k: int) -> np.ndarray:

@@ -13,9 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 # ops registers every rule; _tensor_methods binds Tensor's operators and methods.
-from . import _elide, _tensor_methods, nn, ops, optim  # noqa: F401
-from ._draw import draw
-from ._minimize import minimize
+from . import _elide, _tensor_methods, ops  # noqa: F401
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._pytree import (
     flatten,
@@ -46,6 +44,9 @@ from .jacobians import hessian, hvp, jacobian
 from .transforms import grad, jvp, value_and_grad, vjp
 
 if TYPE_CHECKING:
+    from . import nn, optim
+    from ._draw import draw
+    from ._minimize import minimize
     from .compile.explain import Explanation
 
 __version__ = "0.1.0"
@@ -118,17 +119,28 @@ def explain(f: Callable[..., Any], *args: Any, argnums: int | tuple[int, ...] = 
     return write_out(f, *args, argnums=argnums)
 
 
-# Documented submodules that are not imported with chainrule (they need SciPy).
-_LAZY_SUBMODULES = ("scipy",)
+# Imported on first use, not with chainrule (import time is a benchmark): name ->
+# (module, attribute, or None for the module itself).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "draw": ("._draw", "draw"),
+    "minimize": ("._minimize", "minimize"),
+    "nn": (".nn", None),
+    "optim": (".optim", None),
+    "scipy": (".scipy", None),  # needs SciPy
+}
 
 
 def __getattr__(name: str) -> Any:
-    """``cr.scipy`` imports ``chainrule.scipy`` on first use."""
-    if name in _LAZY_SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    """The names of ``_LAZY``, imported the first time they are used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    where, attribute = _LAZY[name]
+    module = importlib.import_module(where, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
     """The public face: ``__all__`` and the documented submodules, nothing private."""
-    return sorted([*__all__, *_LAZY_SUBMODULES, "graph", "__version__"])
+    return sorted({*__all__, *_LAZY, "graph", "__version__"})

@@ -13,7 +13,6 @@ the optimizers and ``cr.flatten`` can all build on it.
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -63,6 +62,8 @@ def register_pytree(
     if cls in (tuple, list, dict, type(None)):
         raise ValueError(f"register_pytree: {cls.__name__} is already a pytree node")
     if flatten is None and unflatten is None:
+        import dataclasses  # here: most programs never register one, and it costs 3 ms
+
         if not dataclasses.is_dataclass(cls):
             raise TypeError(
                 f"register_pytree({cls.__name__}): pass flatten(obj) -> (children, aux) and "

@@ -1,8 +1,9 @@
 """``cr.draw``: a Graphviz picture of the graph behind a Tensor, or of a function's graph.
 
 Built only on the public view of the graph (``Tensor.grad_fn``, its ``inputs``,
-``cr.on_record``) and on ``cr.vjp``: nothing here reads the tape's private
-attributes. ``graphviz`` is an optional extra, imported on the first call.
+``cr.on_record``, ``chainrule.graph.gradients``) and on ``cr.vjp``: nothing
+here reads the tape's private attributes. ``graphviz`` is an optional extra,
+imported on the first call.
 
 Gradient norms come from a backward pass that changes no ``.grad`` and runs
 no user hook. For a Tensor it is ``chainrule.graph.gradients`` over the

@@ -1,4 +1,5 @@
-"""The chainrule command line: check and draw on a user's file, through subprocess and main()."""
+"""The chainrule command line: check, draw and explain on a user's file, through subprocess
+and main()."""
 
 import importlib.util
 import os
@@ -9,6 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import chainrule
@@ -59,6 +61,10 @@ def staged(x, y):
 
 def log_norm(x):
     return np.sum(np.log(x))
+
+
+def double(x):
+    return 2.0 * x
 
 
 def broken(x):
@@ -146,6 +152,29 @@ def test_draw_by_calling_main(user_file, tmp_path, capsys):
     assert gv.read_text() == plain and capsys.readouterr().out == f"wrote {gv}\n"
 
 
+def test_explain_prints_the_lecture_program_that_runs(user_file):
+    proc = run_cli("explain", f"{user_file}:staged", "--shape", "scalar", "--shape", "scalar")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    text = proc.stdout
+    # The user's own names, the lecture's sigmoid gradient, and both inputs' gradients.
+    assert "def staged(x, y):" in text and "    sigy = 1.0 / (1 + np.exp(-y))" in text
+    assert "((1 - sigy) * sigy) * dsigy" in text and "return out, (dx, dy)" in text
+    scope = {}
+    exec(text, scope)  # the printed program runs: it is the backprop of staged
+    out, (dx, dy) = scope["staged"](3.0, -4.0)
+    assert np.isclose(dx, 2.0595697956) and np.isclose(dy, 1.5922327515)
+
+
+def test_explain_by_calling_main_with_argnums(user_file, capsys):
+    args = ["explain", f"{user_file}:staged", "--shape", "scalar", "--shape", "scalar"]
+    assert main([*args, "--argnums", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "return out, dy" in text and "dx =" not in text
+    proc = run_cli("explain", f"{user_file}:double", "--shape", "2,3")  # not a scalar: 2
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("chainrule explain: TypeError: cr.explain: f must return")
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -164,6 +193,10 @@ def test_draw_by_calling_main(user_file, tmp_path, capsys):
         (["check", "{syntax}:f", "--shape", "3"], r"could not import .*: SyntaxError"),
         (["check", "{file}:staged", "--seed", "x"], r"argument --seed: invalid int value"),
         (["draw", "{file}:Sigmoid", "--shape", "3", "-o", "{dir}/g.xyz"], r"format of .*g\.xyz"),
+        (["explain", "{file}:log_norm", "--shape", "3", "--argnums", "1"], r"bad --argnums '1'"),
+        (["explain", "{file}:Sigmoid", "--shape", "3"], r"cr\.explain: 'Sigmoid' is not one of"),
+        (["explain", "{file}:broken", "--shape", "3"], "broken raised ValueError: broken on"),
+        (["explain", "{file}:staged", "--shape", "3"], r"staged takes 2 input\(s\), 1 --shape"),
         (["nope"], r"invalid choice: 'nope'.*usage"),
     ],
 )
@@ -188,12 +221,12 @@ def test_a_mistake_through_subprocess_has_no_traceback(tmp_path):
     assert proc.stderr == f"chainrule check: no such file: {tmp_path}/missing.py\n"
 
 
-@pytest.mark.parametrize("verb", ["", "demo", "check", "draw"])
+@pytest.mark.parametrize("verb", ["", "demo", "check", "draw", "explain"])
 def test_every_verb_has_help(verb, capsys):
     assert main([verb, "--help"] if verb else ["--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: chainrule {verb}".rstrip())
-    if verb in ("check", "draw"):
+    if verb in ("check", "draw", "explain"):
         assert "--shape" in out and "path/to/module.py:Name" in out
 
 

@@ -28,9 +28,28 @@ def test_docstring_examples(name):
         "chainrule.scipy"
     ):
         pytest.importorskip("scipy")  # an optional extra
+    if name == "chainrule._draw":
+        pytest.importorskip("graphviz", reason='cr.draw needs pip install "chainrule[viz]"')
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+# Docstrings are Markdown (the site renders them with mkdocstrings): no Sphinx roles such
+# as :func:`f`, no reST literal blocks opened by "::". These files are still to convert.
+NOT_YET_MARKDOWN = {"_pytree.py", "transforms.py", "_minimize.py", "_tensor.py", "_registry.py"}
+_SPHINX = re.compile(r":(meth|class|func|attr|mod|obj|data|exc):`|::\n")
+
+
+def test_docstrings_are_markdown_without_sphinx_roles():
+    source = Path(chainrule.__file__).parent
+    found = []
+    for path in sorted(source.rglob("*.py")):
+        if str(path.relative_to(source)) in NOT_YET_MARKDOWN:
+            continue
+        for match in _SPHINX.finditer(path.read_text()):
+            found.append(f"{path.relative_to(source)}: {match[0]!r}")
+    assert found == [], "write `name` (Markdown backticks) or a >>> example instead"
 
 
 def test_every_public_name_has_a_docstring_with_an_example():

@@ -222,7 +222,11 @@ def test_a_leaf_alone_and_a_long_chain():
         (lambda t: cr.draw(t, 1.0), TypeError, r"extra positional arguments.*cr.draw\(f, \*args\)"),
         (lambda t: cr.draw(t, names=["t"]), TypeError, r"names must be a dict.*names=\{"),
         (lambda t: cr.draw(t, names={"t": np.ones(2)}), TypeError, r"names\['t'\] is a ndarray"),
-        (lambda t: cr.draw(t, grads=True), ValueError, r"cr.draw\(f, \*args, grads=True\)"),
+        (
+            lambda t: cr.draw(cr.tensor([1.0]), grads=True),
+            ValueError,
+            r"does not require grad.*requires_grad=True",
+        ),
         (lambda t: cr.draw(lambda x: (x, x), np.ones(2)), TypeError, "a tuple of 2 outputs"),
         (lambda t: cr.draw(lambda x: np.ones(2), np.ones(2)), TypeError, "not a Tensor"),
     ],
@@ -268,3 +272,59 @@ def test_shows_itself_inline_in_jupyter():
     nodes, edges, _ = parse(dot)
     assert (n_nodes, n_edges) == (len(nodes), len(edges))
     assert "|g| 2.06" in texts
+
+
+@needs_graphviz
+@pytest.mark.parametrize("when", ["before backward", "after backward(retain_graph=True)"])
+def test_gradient_norms_of_a_recorded_tensor_match_the_lecture(when):
+    x = cr.tensor(3.0, requires_grad=True)
+    y = cr.tensor(-4.0, requires_grad=True)
+    seen = []
+    x.register_hook(seen.append)
+    f = staged(x, y)
+    if when != "before backward":
+        f.backward(retain_graph=True)
+    grad_x = x.grad
+    nodes, edges, _ = parse(cr.draw(f, names={"x": x, "y": y}, grads=True))
+    by_hand = {"x": 2.0595697956, "y": 1.5922327515}  # the lecture's dx, dy at x=3, y=-4
+    labels = {name: set() for name in by_hand}
+    for s, _, label in edges:
+        name = title(nodes, s)
+        if name in by_hand:
+            labels[name].add(label)
+        elif name == "constant":
+            assert label is None
+        else:
+            assert label is not None and label.startswith("|g| "), (name, label)
+    assert labels == {name: {f"|g| {v:.3g}"} for name, v in by_hand.items()}
+    # Drawing ran no hook and changed no .grad; the graph stays for backward.
+    assert x.grad is grad_x and len(seen) == (0 if grad_x is None else 1)
+    f.backward()
+    assert len(seen) == (1 if grad_x is None else 2)
+
+
+@needs_graphviz
+def test_a_two_output_function_draws_with_its_gradients():
+    class SinCos(cr.Function):
+        def forward(self, x):
+            self.save_for_backward(x)
+            return np.sin(x), np.cos(x)
+
+        def backward(self, ds, dc):
+            (x,) = self.saved_tensors
+            return ds * np.cos(x) - dc * np.sin(x)
+
+    a = cr.tensor([0.5, 1.0], requires_grad=True)
+    s, c = SinCos()(a)
+    loss = np.sum(2.0 * s + c)
+    nodes, edges, _ = parse(cr.draw(loss, grads=True))
+    titles = sorted(title(nodes, k) for k in nodes if k.startswith("op"))
+    assert titles == ["SinCos", "add", "multiply", "select", "select", "sum"]
+    (fn_id,) = [k for k in nodes if title(nodes, k) == "SinCos"]
+    assert nodes[fn_id][0][1] == "2 outputs"
+    # The edge into each selector carries that output's own gradient: 2 for s, 1 for c.
+    out_of_fn = sorted(label for src, _, label in edges if src == fn_id)
+    assert out_of_fn == sorted([f"|g| {np.sqrt(8.0):.3g}", f"|g| {np.sqrt(2.0):.3g}"])
+    into_fn = [label for src, dst, label in edges if dst == fn_id]
+    exact = 2.0 * np.cos([0.5, 1.0]) - np.sin([0.5, 1.0])
+    assert into_fn == [f"|g| {np.linalg.norm(exact):.3g}"]

@@ -1,10 +1,13 @@
-"""The ``chainrule`` command line: ``demo``, ``check`` and ``draw``.
+"""The ``chainrule`` command line: ``demo``, ``check``, ``draw`` and ``explain``.
 
 ``chainrule check path/to/module.py:Name --shape 3,4`` imports a user's
 ``cr.Function`` or plain function from a file and runs ``cr.gradcheck`` on
-random inputs; ``chainrule draw ... -o graph.svg`` draws its graph. Mistakes in
-the command (a missing file or name, a bad shape, a module that fails to
-import) give one line on stderr and exit status 2; a gradient error exits 1.
+random inputs; ``chainrule draw ... -o graph.svg`` draws its graph;
+``chainrule explain ...`` prints ``cr.explain``'s program of its forward and
+backward pass. Mistakes in the command (a missing file or name, a bad shape, a
+module that fails to import, a function that raises or that ``cr.explain``
+cannot write out) give one line on stderr and exit status 2; a gradient error
+exits 1.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="chainrule",
         description="chainrule: automatic differentiation of plain NumPy code.",
     )
-    verbs = parser.add_subparsers(dest="command", required=True, metavar="{demo,check,draw}")
+    verbs = parser.add_subparsers(
+        dest="command", required=True, metavar="{demo,check,draw,explain}"
+    )
     demo = verbs.add_parser(
         "demo", help="print the worked examples of the seed documents", prog="chainrule demo"
     )
@@ -90,6 +95,21 @@ def _parser() -> argparse.ArgumentParser:
         "--grads", action="store_true", help="label each edge with its gradient's norm"
     )
     draw.set_defaults(run=_draw)
+    explain = verbs.add_parser(
+        "explain",
+        help="print the forward and backward pass of a function from a file as NumPy code",
+        description="Import Name from a Python file, run it on random inputs (one per --shape) "
+        "and print cr.explain's program: the forward pass, one named line per operation, "
+        "then the gradient of each intermediate. Name must return a scalar. Exit 0 on "
+        "success, 2 on a mistake in the command or a function cr.explain cannot write out.",
+        prog="chainrule explain",
+    )
+    _common(explain)
+    explain.add_argument(
+        "--argnums",
+        help="comma-separated positions of the inputs to differentiate (default: all)",
+    )
+    explain.set_defaults(run=_explain)
     return parser
 
 
@@ -173,6 +193,30 @@ def _draw(args: argparse.Namespace) -> int:
             ) from None
         output.write_bytes(data)
     print(f"wrote {output}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from ._draw import _callable
+    from .compile.explain import explain
+    from .errors import BackwardError
+
+    fn, name = _load(args.target)
+    inputs = _inputs(fn, name, args)
+    argnums = _argnums(args.argnums, len(inputs))
+    try:
+        # One input differentiated: its gradient alone, not a 1-tuple (as cr.grad does).
+        program = explain(
+            _callable(fn), *inputs, argnums=argnums[0] if len(argnums) == 1 else argnums
+        )
+    except BackwardError as e:
+        print(f"{type(e).__name__}: {e}")
+        return 1
+    except Exception as e:
+        # cr.explain's own errors say what it cannot write out; others are the function's.
+        text = _one_line(e)
+        raise UsageError(text if "cr.explain:" in text else f"{name} raised {text}") from None
+    print(program, end="")
     return 0
 
 
@@ -274,6 +318,22 @@ def _modes(text: str) -> tuple[str, ...]:
     if not modes or any(m not in ("rev", "fwd") for m in modes):
         raise UsageError(f"bad --modes {text!r}: give rev, fwd or rev,fwd")
     return modes
+
+
+def _argnums(text: str | None, n: int) -> tuple[int, ...]:
+    """``"0,2"`` -> (0, 2); None -> every input."""
+    if text is None:
+        return tuple(range(n))
+    try:
+        nums = tuple(int(k) for k in text.split(",") if k.strip())
+    except ValueError:
+        nums = ()
+    if not nums or any(not 0 <= k < n for k in nums):
+        raise UsageError(
+            f"bad --argnums {text!r}: give input positions from 0 to {n - 1} separated by "
+            "commas, e.g. --argnums 0,1"
+        )
+    return nums
 
 
 def _format(output: Path) -> str | None:

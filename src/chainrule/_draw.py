@@ -1,16 +1,16 @@
 """``cr.draw``: a Graphviz picture of the graph behind a Tensor, or of a function's graph.
 
 Built only on the public view of the graph (``Tensor.grad_fn``, its ``inputs``,
-``cr.on_record``) and on ``cr.vjp``: nothing here reads the tape's private
-attributes. ``graphviz`` is an optional extra, imported on the first call.
+``cr.on_record``, ``chainrule.graph.gradients``) and on ``cr.vjp``: nothing
+here reads the tape's private attributes. ``graphviz`` is an optional extra,
+imported on the first call.
 
-Gradient norms come from the function form only (``cr.draw(f, *args,
-grads=True)``): it records ``f`` inside ``cr.vjp``, whose backward pass returns
-the gradients instead of adding them into any ``.grad``, and hooks every
-recorded Tensor as ``cr.on_record`` shows it. A Tensor's recorded graph offers
-no such pass through the public view (``backward()`` would add into the
-leaves' ``.grad`` and run the user's hooks), so ``cr.draw(tensor, grads=True)``
-says to draw the function instead.
+Gradient norms come from a backward pass that changes no ``.grad`` and runs
+no user hook. For a Tensor it is ``chainrule.graph.gradients`` over the
+recorded graph (kept, so the Tensor can be drawn again or backpropagated). The
+function form records ``f`` inside ``cr.vjp``, whose backward pass returns the
+arguments' gradients, and hooks every recorded Tensor as ``cr.on_record``
+shows it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 
 from ._tensor import Tensor
 from .function import Function
-from .graph import Constant, GradFn, on_record
+from .graph import Constant, GradFn, gradients, on_record
 from .transforms import vjp
 
 if TYPE_CHECKING:
@@ -55,15 +55,17 @@ def draw(
     data-flow order, from each input to the operation that consumes it.
     ``names={"W": W}`` labels Tensors (leaves, intermediates or the result).
     Draw before ``backward()`` releases the graph, or after
-    ``backward(retain_graph=True)``.
+    ``backward(retain_graph=True)``. With ``grads=True`` each edge is labelled
+    with the norm of the gradient of the value on it (at a fork, each branch
+    shows the total that flows back into the value), from one backward pass of
+    ``t`` with a head gradient of ones (``chainrule.graph.gradients``: no
+    ``.grad`` changes, no hook runs): vanishing gradients show as tiny norms.
 
     ``cr.draw(f, *args)`` runs ``f`` on fresh leaves made from ``args`` (copies;
     non-float arguments are passed as given) and draws what it records; the
     leaves are named after ``f``'s parameters. With ``grads=True`` it also runs
-    a backward pass of its own (``cr.vjp``: no ``.grad`` anywhere changes) from
-    a head gradient of ones, and labels each edge with the norm of the
-    gradient of the value on it (at a fork, each branch shows the total that
-    flows back into the value): vanishing gradients show as tiny norms.
+    a backward pass of its own (``cr.vjp``: no ``.grad`` anywhere changes) and
+    labels the edges the same way; Tensors ``f`` closes over get no norm.
 
     The result renders with ``.render()`` or ``.pipe(format="svg")`` (needs
     Graphviz's ``dot`` program) and shows itself inline in Jupyter; its
@@ -94,13 +96,7 @@ def draw(
                 f"cr.draw: extra positional arguments after a Tensor ({len(args)} given); "
                 "arguments go with a function: cr.draw(f, *args)"
             )
-        if grads:
-            raise ValueError(
-                "cr.draw(tensor, grads=True): gradient norms need a backward pass that "
-                "changes no .grad, which only the function form runs; draw the function "
-                "that computes the tensor instead: cr.draw(f, *args, grads=True)"
-            )
-        root, norms = target, None
+        root, norms = target, _tensor_norms(target) if grads else None
     elif callable(target):
         root, leaf_names, norms = _run_function(target, args, grads)
         label_of = {**leaf_names, **label_of}
@@ -252,7 +248,23 @@ def _output(out: Any, f: Any) -> Tensor:
 
 
 def _norm(g: Any) -> float:
+    if isinstance(g, tuple):  # a multi-output Function's gradients, one per output
+        return float(np.sqrt(sum(_norm(part) ** 2 for part in g if part is not None)))
     return float(np.linalg.norm(np.asarray(g.data if isinstance(g, Tensor) else g)))
+
+
+def _tensor_norms(root: Tensor) -> dict[Any, float]:
+    """The gradient norm of every operation's output and leaf behind ``root``, keyed
+    as the picture's edges are (a GradFn, or a leaf's id)."""
+    if not root.requires_grad:
+        raise ValueError(
+            "cr.draw(tensor, grads=True): the tensor does not require grad, so no gradient "
+            "flows through it; make an input with cr.tensor(..., requires_grad=True)"
+        )
+    if root.grad_fn is not None:
+        _inputs_of(root.grad_fn)  # a released graph: say so in cr.draw's words
+    flows = gradients(root)
+    return {(id(key) if isinstance(key, Tensor) else key): _norm(g) for key, g in flows.items()}
 
 
 # --------------------------------------------------------------------- the picture
@@ -325,7 +337,9 @@ def _picture(
         sources: list[tuple[str, Any]] = []
         for x in inputs:
             if isinstance(x, GradFn):
-                sources.append((op_ids[x], x))
+                # Out of a multi-output Function, the edge carries the one output that
+                # this selector picks: its gradient is the one flowing into the selector.
+                sources.append((op_ids[x], op if x.shape is None else x))
             elif isinstance(x, Tensor):
                 sources.append((leaf(x), id(x)))
             elif isinstance(x, Constant):
@@ -337,7 +351,8 @@ def _picture(
         name = label_of.get(op)
         title = op.name if name is None else f"{name} = {op.name}"
         extra = {"peripheries": "2"} if op == fn else {}
-        dot.node(op_ids[op], f"{title}\\n{_type(op.dtype, op.shape)}", **_OP, **extra)
+        kind = f"{op.outputs} outputs" if op.shape is None else _type(op.dtype, op.shape)
+        dot.node(op_ids[op], f"{title}\\n{kind}", **_OP, **extra)
         for src, key in sources:
             edge(src, op_ids[op], key)
     return dot

@@ -8,7 +8,10 @@ a gradient. ``cr.on_record(callback)`` shows each operation as it is recorded.
 A ``GradFn`` also exposes what it takes to run the operation again -- its
 ``primitive``, every positional argument (``arguments``) and its ``kwargs`` --
 and a ``Constant`` its ``value``: enough to rebuild the computation as a program.
-``cr.draw`` and ``cr.explain`` are built on this view.
+``walk(t)`` lists the operations behind ``t``, and ``gradients(t)`` the
+gradient that one backward pass sends into each of them and into each leaf,
+without touching any ``.grad``. ``cr.draw`` and ``cr.explain`` are built on
+this view.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from . import _mode
-from ._engine import Node
+from ._engine import Node, run_backward
 from ._tensor import Tensor
 
-__all__ = ["Constant", "GradFn", "grad_fn", "on_record"]
+__all__ = ["Constant", "GradFn", "grad_fn", "gradients", "on_record", "walk"]
 
 
 class Constant:
@@ -56,7 +59,10 @@ class GradFn:
     order: a leaf Tensor, the ``GradFn`` of a computed input, or a ``Constant``
     (a Tensor without grad is shown as itself); ``saved`` the shapes of the
     values kept for backward (``None`` once backward released them); ``shape``
-    and ``dtype`` describe the operation's output. Two views of one operation
+    and ``dtype`` describe the operation's output. A ``cr.Function`` with several
+    outputs records one operation for all of them (``outputs`` counts them; its
+    ``shape`` and ``dtype`` are ``None``) and one ``select`` operation per output,
+    which carries that output's shape and dtype. Two views of one operation
     compare equal, so a walk can tell where branches meet.
 
     >>> import numpy as np, chainrule as cr
@@ -70,10 +76,10 @@ class GradFn:
     True
     """
 
-    __slots__ = ("_node", "dtype", "shape")
+    __slots__ = ("_node", "dtype", "outputs", "shape")
 
-    def __init__(self, node: Node, shape: Any, dtype: Any) -> None:
-        self._node, self.shape, self.dtype = node, shape, dtype
+    def __init__(self, node: Node, shape: Any, dtype: Any, outputs: int = 1) -> None:
+        self._node, self.shape, self.dtype, self.outputs = node, shape, dtype, outputs
 
     @property
     def name(self) -> str:
@@ -138,16 +144,17 @@ class GradFn:
             )
         given: dict[int, Any] = {}
         for i, ref, _ in parents:
-            if type(ref) is Node:
-                given[i] = GradFn(ref, np.shape(args[i]), np.result_type(args[i]))
-            else:
-                given[i] = ref
+            given[i] = _view(ref, args[i]) if type(ref) is Node else ref
         for i, t, _ in node.watched or ():
             given[i] = t
+        # A selector's second argument is which output it picks, not data.
+        picks = _is_select(node)
         shown: list[tuple[Any, bool]] = []
         for i, a in enumerate(args):
             if i in given:
                 shown.append((given[i], True))
+            elif picks and i == 1:
+                shown.append((a, False))
             elif isinstance(a, (np.ndarray, np.generic, int, float, complex)) and not isinstance(
                 a, bool
             ):
@@ -173,8 +180,25 @@ class GradFn:
         return id(self._node)
 
     def __repr__(self) -> str:
+        if self.shape is None:
+            return f"<GradFn {self.name}: {self.outputs} outputs>"
         dims = ", ".join(str(d) for d in self.shape)
         return f"<GradFn {self.name}: {self.dtype}[{dims}]>"
+
+
+def _view(node: Node, value: Any) -> GradFn:
+    """The GradFn of ``node``, described by ``value``, its output as a consumer saw it."""
+    if isinstance(value, tuple):
+        # A multi-output Function's bundle of outputs (a tuple, not an array): its
+        # selectors carry each output's shape and dtype.
+        return GradFn(node, None, None, len(value))
+    return GradFn(node, np.shape(value), np.result_type(value))
+
+
+def _is_select(node: Node) -> bool:
+    """Whether ``node`` picks one output of a multi-output Function: ``(bundle, k)``."""
+    args = node.args
+    return node.prim.name == "select" and args is not None and isinstance(args[0], tuple)
 
 
 def grad_fn(t: Tensor) -> GradFn | None:
@@ -231,16 +255,145 @@ def recorded(observers: tuple, result: Tensor) -> None:
 
 
 def walk(root: Tensor) -> Iterator[GradFn]:
-    """Every operation behind ``root`` once, consumers before what they consume."""
+    """Every operation behind ``root`` once, consumers before what they consume.
+
+    The order is that of a backward pass: the most recently recorded operation
+    first, so an operation comes only after every operation that reads its
+    output. Raises ``RuntimeError`` where backward released the graph.
+
+    >>> import numpy as np, chainrule as cr
+    >>> x = cr.tensor(0.5, requires_grad=True)
+    >>> b = np.exp(x)
+    >>> r = np.sin(b) * b
+    >>> [fn.name for fn in cr.graph.walk(r)]
+    ['multiply', 'sin', 'exp']
+    """
     first = grad_fn(root)
     if first is None:
         return
     seen = {first}
     stack = [first]
     while stack:
-        fn = stack.pop()
-        yield fn
-        for x in fn.inputs:
+        for x in stack.pop().inputs:
             if isinstance(x, GradFn) and x not in seen:
                 seen.add(x)
                 stack.append(x)
+    # Nodes are numbered as they are recorded, counting down: a consumer, recorded
+    # after its inputs, has the smaller number.
+    yield from sorted(seen, key=lambda fn: fn._node.seq)
+
+
+def gradients(root: Tensor, head: Any = None) -> dict[Any, Any]:
+    """The gradient one backward pass from ``root`` sends into each operation and leaf.
+
+    Returns ``{GradFn or leaf Tensor: gradient array}``: for an operation, the
+    gradient of its output (summed over every consumer); for a leaf that requires
+    grad, its gradient; ``root``'s own operation gets ``head`` (ones shaped like
+    ``root`` by default). Operations and leaves no gradient reaches are left out;
+    the one operation of a multi-output ``cr.Function`` gets a tuple, one entry
+    per output (``None`` where none flows). It is one reverse pass over the
+    graph, which it keeps: no ``.grad`` changes and no hook runs (neither a
+    leaf's nor an intermediate's), so a hook that replaces a gradient is not
+    reflected. Call it before ``backward()`` or after
+    ``backward(retain_graph=True)``.
+
+    >>> import numpy as np, chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> e = np.exp(x)
+    >>> loss = np.sum(e * 3.0)
+    >>> g = cr.graph.gradients(loss)
+    >>> g[x], g[e.grad_fn], g[loss.grad_fn]
+    (array([ 8.15484549, 22.1671683 ]), array([3., 3.]), array(1.))
+    >>> x.grad is None
+    True
+    """
+    if not isinstance(root, Tensor):
+        raise TypeError(
+            f"chainrule.graph.gradients: expected the Tensor a computation returned, got "
+            f"{type(root).__name__}"
+        )
+    if not root.requires_grad:
+        raise ValueError(
+            "chainrule.graph.gradients: the tensor does not require grad, so no graph was "
+            "recorded behind it; make an input with cr.tensor(..., requires_grad=True)"
+        )
+    g0 = _head(root, head)
+    top = root._node
+    if top is None:
+        return {root: g0}
+    nodes, leaves = _reachable(top, grad_fn(root))  # type: ignore[arg-type]
+    captured: dict[Node, Any] = {}
+
+    def capture(node: Node) -> Callable[[Any], None]:
+        return lambda g: captured.__setitem__(node, g)
+
+    # The engine runs a node's hooks on the gradient flowing into it: for the length
+    # of this pass each node's hooks are only the capture, so no user hook runs.
+    kept = {node: node.hooks for node in nodes}
+    try:
+        for node in nodes:
+            node.hooks = [capture(node)]
+        # With inputs, the engine returns the leaves' gradients and runs no leaf hook.
+        found = run_backward(root, g0, True, False, inputs=list(leaves))
+    finally:
+        for node, hooks in kept.items():
+            node.hooks = hooks
+    out: dict[Any, Any] = {nodes[node]: _plain(g) for node, g in captured.items()}
+    for leaf, g in zip(leaves, found or (), strict=True):
+        if g is not None:
+            out[leaf] = _plain(g)
+    return out
+
+
+def _head(root: Tensor, head: Any) -> Any:
+    """The head gradient as an array shaped like ``root`` (ones by default)."""
+    if head is None:
+        return np.ones(root.shape, root.dtype)
+    raw = head._data if isinstance(head, Tensor) else head
+    try:
+        g = np.array(raw, dtype=root.dtype)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"chainrule.graph.gradients: head must be numbers shaped like the tensor "
+            f"{root.shape}, got {type(raw).__name__}"
+        ) from None
+    if g.shape != root.shape:
+        raise ValueError(
+            f"chainrule.graph.gradients: head has shape {g.shape} but the tensor has shape "
+            f"{root.shape}; they must match"
+        )
+    return g
+
+
+def _reachable(top: Node, first: GradFn) -> tuple[dict[Node, GradFn], list[Tensor]]:
+    """Every node behind ``top`` (with its GradFn) and every leaf that requires grad,
+    refusing a graph that backward released (the pass would fail halfway)."""
+    nodes = {top: first}
+    leaves: dict[int, Tensor] = {}
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        args, parents = node.args, node.parents
+        if args is None or parents is None:
+            raise RuntimeError(
+                f"chainrule.graph.gradients: the graph behind '{node.prim.name}' was released "
+                "by backward(); call it before backward, or call backward(retain_graph=True)"
+            )
+        for i, ref, _ in parents:
+            if type(ref) is not Node:
+                leaves[id(ref)] = ref
+            elif ref not in nodes:
+                nodes[ref] = _view(ref, args[i])
+                stack.append(ref)
+    return nodes, list(leaves.values())
+
+
+def _plain(g: Any) -> Any:
+    """A gradient as arrays: a Tensor's data (in forward mode the engine passes
+    Tensors), a multi-output Function's per-output gradients as a tuple."""
+    if isinstance(g, Tensor):
+        g = g._data
+    slots = getattr(g, "slots", None)
+    if slots is not None:
+        return tuple(_plain(s) for s in slots)
+    return np.asarray(g) if isinstance(g, np.generic) else g

@@ -138,7 +138,7 @@ class Module:
         np.savez(path, **arrays)
 
     def load(self, path: str | os.PathLike) -> None:
-        """Load parameters saved by :meth:`save` into this module.
+        """Load parameters saved by ``save`` into this module.
 
         >>> import os, tempfile, chainrule as cr
         >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")

@@ -1,8 +1,8 @@
 """What every optimizer shares: its two ways of being used, its state and its schedule.
 
 An optimizer made with parameters (Tensors) updates them in place from their
-``.grad`` on :meth:`Optimizer.step`. One made without parameters is
-functional: :meth:`Optimizer.update` takes a pytree of arrays and a pytree of
+``.grad`` on ``Optimizer.step``. One made without parameters is
+functional: ``Optimizer.update`` takes a pytree of arrays and a pytree of
 gradients and returns the updated pytree, keeping the per-leaf state (momenta)
 inside the optimizer, keyed by the pytree's structure. The update rules
 themselves (subclasses) see one leaf at a time, as plain arrays.
@@ -30,8 +30,7 @@ _KEY = re.compile(r"state\.(\d+)\.(\d+)\.(\w+)\Z")
 class Optimizer:
     """Base class: subclasses define ``_update(p, g, state, lr) -> new p`` for one leaf.
 
-    Use one of :class:`chainrule.optim.SGD`, :class:`~chainrule.optim.Adam` or
-    :class:`~chainrule.optim.AdamW`.
+    Use one of ``chainrule.optim.SGD``, ``Adam`` or ``AdamW``.
 
     >>> import numpy as np, chainrule as cr
     >>> opt = cr.optim.SGD(lr=0.1)
@@ -217,10 +216,10 @@ class Optimizer:
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore a :meth:`state_dict` (a dict, or what ``np.load`` gives for a ``.npz``).
+        """Restore a ``state_dict`` (a dict, or what ``np.load`` gives for a ``.npz``).
 
         The optimizer must update the same parameters (shapes are checked). A
-        functional optimizer may load before its first :meth:`update`: the
+        functional optimizer may load before its first ``update``: the
         state is matched to the structures in the order they are first seen.
 
         >>> import numpy as np, chainrule as cr

@@ -30,8 +30,8 @@ class SGD(Optimizer):
     ``buf = mu * buf + g`` (``buf = g`` on the first step), then
     ``p -= lr * (g + mu * buf)`` with ``nesterov=True``, else ``p -= lr * buf``.
     ``lr`` is a number or a schedule ``lr(step)``. Pass ``params`` (Tensors, or a
-    module) to update them in place with :meth:`step`; leave it out to use
-    :meth:`update` on pytrees of arrays.
+    module) to update them in place with ``step``; leave it out to use
+    ``update`` on pytrees of arrays.
 
     >>> import numpy as np, chainrule as cr
     >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
@@ -80,7 +80,7 @@ class Adam(Optimizer):
     ``p -= lr * m̂ / (sqrt(v̂) + eps)`` with ``m̂ = m / (1 - b1^t)``,
     ``v̂ = v / (1 - b2^t)``. ``weight_decay`` adds ``weight_decay * p`` to the
     gradient (L2 regularisation, as ``torch.optim.Adam``); for decoupled decay
-    use :class:`AdamW`. Tensor and functional use as in :class:`SGD`.
+    use ``AdamW``. Tensor and functional use as in ``SGD``.
 
     >>> import numpy as np, chainrule as cr
     >>> opt = cr.optim.Adam(lr=0.1)

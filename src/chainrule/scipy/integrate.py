@@ -3,10 +3,8 @@
 The forward pass is SciPy's ``odeint`` on arrays. The backward pass integrates
 the adjoint system backwards in time, from each output time to the previous
 one, on the augmented state ``[y, a, a_t, a_args]`` (Pontryagin; as HIPS
-autograd's ``grad_odeint`` and the neural-ODE paper)::
-
-    dy/dt = f(y, t, args)        da/dt = -a^T df/dy
-    da_t/dt = -a^T df/dt         da_args/dt = -a^T df/dargs
+autograd's ``grad_odeint`` and the neural-ODE paper): ``dy/dt = f(y, t, args)``,
+``da/dt = -a^T df/dy``, ``da_t/dt = -a^T df/dt`` and ``da_args/dt = -a^T df/dargs``.
 
 Forward mode (``cr.jvp``) integrates the sensitivity equations forwards
 instead. The products with ``f``'s Jacobians come from ``cr.vjp`` and

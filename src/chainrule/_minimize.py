@@ -2,7 +2,7 @@
 
 A thin wrapper over ``scipy.optimize.minimize`` (SciPy is an optional extra,
 imported only when called). The starting point may be any pytree; SciPy sees
-one float vector from :func:`chainrule.flatten`, and the result's ``x`` is
+one float vector from ``chainrule.flatten``, and the result's ``x`` is
 unflattened back to the starting point's structure.
 """
 

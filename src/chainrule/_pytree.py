@@ -1,7 +1,7 @@
 """Pytrees: nested containers of arrays, taken apart into leaves and put back together.
 
 A pytree is a tuple, list, dict, ``None`` (a node with no leaves), a namedtuple,
-or an instance of a type registered with :func:`register_pytree`; anything else
+or an instance of a type registered with ``register_pytree``; anything else
 must be a leaf: an ``np.ndarray``, a Tensor, or a number. Dict children are
 visited in sorted key order (JAX's convention), so two dicts with the same keys
 line up whatever order they were built in; a dict is rebuilt with its keys in
@@ -199,7 +199,7 @@ def _flatten_into(tree: Any, leaves: list, where: str) -> PyTreeDef:
 
 
 def tree_flatten(tree: Any) -> tuple[list, PyTreeDef]:
-    """The leaves of ``tree`` (depth first) and its structure, for :func:`tree_unflatten`.
+    """The leaves of ``tree`` (depth first) and its structure, for ``tree_unflatten``.
 
     >>> import numpy as np, chainrule as cr
     >>> leaves, treedef = cr.tree_flatten({"w": np.ones(2), "b": 0.5})

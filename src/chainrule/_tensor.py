@@ -55,8 +55,8 @@ def _as_data(data: Any, dtype: Any, where: str) -> np.ndarray:
 class Tensor(TensorAPI):
     """An array that records the NumPy operations applied to it.
 
-    Create one with :func:`tensor`. ``.data`` is the ``np.ndarray``;
-    ``.grad`` receives gradients from :meth:`backward`.
+    Create one with ``tensor``. ``.data`` is the ``np.ndarray``;
+    ``.grad`` receives gradients from ``backward``.
 
     >>> import numpy as np, chainrule as cr
     >>> x = cr.Tensor([1.0, 2.0], requires_grad=True)

@@ -266,7 +266,7 @@ def grad(f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False) -> Call
     """A function returning the gradient of scalar-valued ``f`` at its arguments.
 
     Composes to any order: ``cr.grad(cr.grad(f))`` is the second derivative.
-    See :func:`value_and_grad` for ``argnums``, nested arguments and ``has_aux``
+    See ``value_and_grad`` for ``argnums``, nested arguments and ``has_aux``
     (then the result is ``(gradient, aux)``).
 
     >>> import numpy as np, chainrule as cr
@@ -335,7 +335,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
 
     ``cotangent`` is a number or an array of the output's shape (a tuple of
     them when ``f`` returns a tuple). ``vjp_fn`` may be called many times.
-    Primals may be pytrees of arrays (see :func:`value_and_grad`). Bool or
+    Primals may be pytrees of arrays (see ``value_and_grad``). Bool or
     integer outputs are refused: they have no derivative.
 
     >>> import numpy as np, chainrule as cr
@@ -417,7 +417,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     """``(f(*primals), J @ tangents)`` in forward mode: no backward pass is run.
 
     ``primals`` and ``tangents`` are tuples (or lists) of arrays of matching
-    shapes, or of pytrees of the same structure (see :func:`value_and_grad`);
+    shapes, or of pytrees of the same structure (see ``value_and_grad``);
     each tangent pushes through every primitive's JVP rule.
 
     >>> import numpy as np, chainrule as cr

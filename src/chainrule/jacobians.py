@@ -15,20 +15,17 @@ import numpy as np
 from . import _mode
 from ._forward import tangent_at
 from ._tensor import Tensor, data_of
-from .transforms import (
+from ._transform_args import (
     _argnum_list,
-    _backward_to,
     _check_callable,
     _float_array,
     _nested,
     _scalar_output,
-    _tangent_inputs,
     _tangent_result,
     _transform,
     _tuple,
-    jvp,
-    vjp,
 )
+from .transforms import _backward_to, _tangent_inputs, jvp, vjp
 
 __all__ = ["hessian", "hvp", "jacobian"]
 

@@ -87,16 +87,23 @@ def _check_callable(f: Any, name: str) -> None:
 # ------------------------------------------------------------------ inputs
 def _float_array(x: Any, where: str) -> np.ndarray:
     arr = np.asarray(x)  # a Python float is a float64 scalar; a Python int is refused
-    if arr.dtype.kind == "c":
+    if arr.dtype.kind not in "fc":
         raise TypeError(
-            f"{where} is complex ({arr.dtype}); chainrule differentiates real inputs only"
-        )
-    if arr.dtype.kind != "f":
-        raise TypeError(
-            f"{where} has dtype {arr.dtype}; gradients need floating-point inputs "
-            "(pass it as floats, e.g. x.astype(float))"
+            f"{where} has dtype {arr.dtype}; gradients need floating-point (real or complex) "
+            "inputs (pass it as floats, e.g. x.astype(float))"
         )
     return arr
+
+
+def _holomorphic_inputs(xs: list, name: str) -> None:
+    """``holomorphic=True`` differentiates in the complex plane: real inputs have none."""
+    for x in xs:
+        dtype = np.asarray(data_of(x)).dtype
+        if dtype.kind != "c":
+            raise TypeError(
+                f"{name}(holomorphic=True): the inputs must be complex, got dtype {dtype}; "
+                "pass them as complex arrays (e.g. x.astype(complex)) or drop holomorphic=True"
+            )
 
 
 def _input(x: Any, where: str, requires_grad: bool) -> Tensor:
@@ -177,13 +184,27 @@ def _owned(g: Any) -> Any:
     return np.asarray(g)
 
 
-def _scalar_output(out: Any, name: str) -> Any:
+def _scalar_output(out: Any, name: str, holomorphic: bool | None = None) -> Any:
+    """``out`` checked to be a float scalar: a real one unless ``holomorphic`` is True
+    (``None``: the transform has no holomorphic mode)."""
     if isinstance(out, (tuple, list)):
         raise TypeError(
             f"{name}: f must return a scalar, got a {type(out).__name__}; for several outputs use "
             "cr.vjp or cr.jacobian (or has_aux=True to return (value, aux))"
         )
-    _float_output(out, name, "f's output")
+    dtype = _float_output(out, name, "f's output")
+    if dtype.kind == "c" and not holomorphic:
+        # A complex value has no "uphill": the gradient of a loss needs a real loss.
+        hint = "" if holomorphic is None else ", or pass holomorphic=True for f'(z)"
+        raise TypeError(
+            f"{name}: f must return a real scalar, got a complex one ({dtype}); differentiate "
+            f"a real quantity such as np.abs(out) ** 2 or np.real(out){hint}"
+        )
+    if holomorphic and dtype.kind != "c":
+        raise TypeError(
+            f"{name}(holomorphic=True): f must return a complex scalar, got dtype {dtype}; a "
+            "real-valued holomorphic function is constant: drop holomorphic=True"
+        )
     shape = np.shape(data_of(out))
     if int(np.prod(shape)) != 1:
         raise TypeError(

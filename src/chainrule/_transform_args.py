@@ -89,8 +89,8 @@ def _float_array(x: Any, where: str) -> np.ndarray:
     arr = np.asarray(x)  # a Python float is a float64 scalar; a Python int is refused
     if arr.dtype.kind not in "fc":
         raise TypeError(
-            f"{where} has dtype {arr.dtype}; gradients need floating-point (real or complex) "
-            "inputs (pass it as floats, e.g. x.astype(float))"
+            f"{where} has dtype {arr.dtype}; gradients need floating-point inputs "
+            "(pass it as floats, e.g. x.astype(float))"
         )
     return arr
 

@@ -162,7 +162,7 @@ def _value_and_grad(
             flat = _backward_to(out, head, inputs, nested, retain=False)
             if holomorphic:
                 # Backward gives J^H 1 = conj(f'(z)) (the uphill convention): undo the conj.
-                flat = [np.conj(g) for g in flat]
+                flat = [g.conj() if isinstance(g, Tensor) else np.asarray(np.conj(g)) for g in flat]
         grads = _rebuilt(flat, rebuilds)
         g = grads[0] if single else tuple(grads)
         value = _result(out, nested)

@@ -257,3 +257,92 @@ def check_second_order(f, *args, seed=2, eps=1e-5):
             atol=1e-6,
             err_msg=f"hvp on Tensors (nested), input {k}",
         )
+
+
+# ------------------------------------------------------------------ complex rows
+# For a real loss L = Re<c, f(z)> = sum(Re(conj(c) * f(z))) chainrule's gradient of a
+# complex input is dL/dRe(z) + i dL/dIm(z) (it points uphill); of a real input, dL/dx.
+
+
+def _is_diff(a):
+    return isinstance(a, np.ndarray) and a.dtype.kind in "fc"
+
+
+def _real_loss(out, cot):
+    return float(np.sum(np.real(np.conj(cot) * np.asarray(out, np.complex128))))
+
+
+def complex_numerical_grads(f, args, cot, eps=1e-6):
+    """dL/dRe + i dL/dIm (dL/dx for a real input) by central differences, separately along
+    the real and the imaginary direction of each element, on plain arrays."""
+    grads = []
+    for i, x in enumerate(args):
+        if not _is_diff(x):
+            grads.append(None)
+            continue
+        directions = (1.0, 1j) if x.dtype.kind == "c" else (1.0,)
+        g = np.zeros(x.shape, np.complex128 if x.dtype.kind == "c" else np.float64)
+        for j in range(x.size):
+            for d in directions:
+                vals = []
+                for delta in (eps, -eps):
+                    xs = list(args)
+                    xp = x.copy()
+                    xp.reshape(-1)[j] += delta * d
+                    xs[i] = xp
+                    vals.append(_real_loss(f(*xs), cot))
+                g.reshape(-1)[j] += d * (vals[0] - vals[1]) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def _random_like(rng, shape, complex_):
+    x = rng.standard_normal(shape)
+    return x + 1j * rng.standard_normal(shape) if complex_ else x
+
+
+def check_complex(f, *args, seed=0, rtol=1e-5, atol=1e-6):
+    """A row on complex data: reverse mode (Tensor.backward and cr.vjp) against central
+    differences along the real and the imaginary directions, forward mode (cr.jvp with
+    complex tangents) against a directional difference, and the two modes against each
+    other: Re<J t, c> = Re<t, J^H c>."""
+    expected = np.asarray(f(*args))
+    rng = np.random.default_rng(seed)
+    cot = _random_like(rng, expected.shape, expected.dtype.kind == "c")
+    tensors = [cr.tensor(a, requires_grad=True) if _is_diff(a) else a for a in args]
+    out = f(*tensors)
+    assert isinstance(out, cr.Tensor), f"expected a Tensor, got {type(out).__name__}"
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12, err_msg="forward")
+    assert out.dtype == expected.dtype, f"output dtype {out.dtype}, NumPy's {expected.dtype}"
+    if out.requires_grad:  # a constant output (np.linalg.matrix_power(a, 0)) has none
+        out.backward(cot.astype(out.dtype))
+    numeric = complex_numerical_grads(f, args, cot)
+    positions = [i for i, a in enumerate(args) if _is_diff(a)]
+    for i in positions:
+        got = tensors[i].grad
+        got = np.zeros(args[i].shape, args[i].dtype) if got is None else got
+        assert got.dtype == args[i].dtype, f"grad {i}: dtype {got.dtype}, input {args[i].dtype}"
+        np.testing.assert_allclose(
+            got, numeric[i], rtol=rtol, atol=atol, err_msg=f"backward, gradient of input {i}"
+        )
+    g = _partial(f, args, positions)
+    floats = [args[i] for i in positions]
+    _, vjp_fn = cr.vjp(g, *floats)
+    jtc = vjp_fn(cot.astype(expected.dtype))
+    for k, i in enumerate(positions):
+        np.testing.assert_allclose(
+            jtc[k], numeric[i], rtol=rtol, atol=atol, err_msg=f"cr.vjp, gradient of input {i}"
+        )
+    tangents = [_random_like(rng, x.shape, x.dtype.kind == "c") for x in floats]
+    _, jt = cr.jvp(g, tuple(floats), tuple(tangents))
+    eps = 1e-6
+    plus = np.asarray(g(*[x + eps * t for x, t in zip(floats, tangents)]), np.complex128)
+    minus = np.asarray(g(*[x - eps * t for x, t in zip(floats, tangents)]), np.complex128)
+    np.testing.assert_allclose(
+        jt, (plus - minus) / (2 * eps), rtol=rtol, atol=atol, err_msg="cr.jvp tangent"
+    )
+    lhs = _real_loss(jt, cot)
+    rhs = sum(_real_loss(t, v) for t, v in zip(tangents, jtc))
+    np.testing.assert_allclose(
+        lhs, rhs, rtol=1e-9, atol=1e-10, err_msg="Re<J t, c> != Re<t, J^H c>"
+    )

@@ -47,6 +47,7 @@ LAYERS: dict[str, int] = {
     "_dispatch": 7,
     "activations": 7,
     "transforms": 7,
+    "_transform_args": 7,
     "jacobians": 7,
     # 8: Tensor's bound operators and methods; what is built on the transforms.
     "_tensor_methods": 8,

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_float32, check_forward_against_reverse, check_grads, check_second_order
+from helpers import (
+    check_complex,
+    check_float32,
+    check_forward_against_reverse,
+    check_grads,
+    check_second_order,
+)
 
 import chainrule as cr
 from chainrule import _registry as reg
@@ -671,6 +677,9 @@ case(
 )
 case(np.fft.fftshift, np.fft.fftshift, U(3, 4))
 case(np.fft.ifftshift, lambda x: np.fft.ifftshift(x, axes=1), U(3, 4))
+case(np.fft.hfft, lambda x, y: np.fft.hfft(x + 1j * y, n=7, norm="ortho"), U(4), U(4))
+case(np.fft.hfft, np.fft.hfft, U(5), label="real-spectrum")
+case(np.fft.ihfft, lambda x: np.abs(np.fft.ihfft(x, norm="forward")), U(6))
 
 # ------------------------------------------------------------- composites
 case(np.sort, np.sort, DISTINCT)
@@ -1003,3 +1012,305 @@ def test_every_numpy_binding_has_a_row():
 def test_float32_exceptions_name_existing_rows():
     ids = {param.id for param in CASES}
     assert not KEEPS_FLOAT32 - ids, f"no such rows: {sorted(KEEPS_FLOAT32 - ids)}"
+
+
+# ------------------------------------------------------------ complex rows
+# Every row runs again on complex data: its float inputs get random imaginary parts,
+# and check_complex compares backward, cr.vjp and cr.jvp against central differences
+# along the real and the imaginary directions separately. A row NumPy refuses on
+# complex data is skipped saying so; one chainrule refuses must be listed below with
+# the reason (docs/coverage.md's exceptions); one it computes wrongly is pinned.
+
+_LEXICOGRAPHIC = (
+    "NumPy orders complex numbers lexicographically (real part, then imaginary part); "
+    "a selection by that order is no derivative anyone wants"
+)
+_NO_COMPLEX_RULE = "no complex rule yet (the real rule assumes a real symmetric/orthogonal case)"
+_REAL_ONLY_ACTIVATION = "an activation for real data (compares or saturates along the real axis)"
+_SCIPY_COMPLEX = "scipy.special's complex branch has no rule (the real rule is for real x)"
+
+# The refusing primitive (from chainrule's message) or the row's target -> the reason.
+REFUSED_ON_COMPLEX: dict[str, str] = {
+    **dict.fromkeys(["maximum", "minimum", "fmax", "fmin", "clip", "max", "min"], _LEXICOGRAPHIC),
+    **dict.fromkeys(
+        [
+            "linalg.det",
+            "linalg.slogdet",
+            "linalg.cholesky",
+            "linalg.eigvalsh",
+            "linalg.svd.values",
+            "linalg.qr.q",
+            "linalg.qr.r",
+            "linalg.norm",
+            "linalg.pinv",
+        ],
+        _NO_COMPLEX_RULE,
+    ),
+    **dict.fromkeys(
+        ["sigmoid", "relu", "softplus", "log_sigmoid", "softmax", "log_softmax", "logsumexp"],
+        _REAL_ONLY_ACTIVATION,
+    ),
+    **dict.fromkeys(
+        [
+            f"scipy.special.{n}"
+            for n in [
+                "erf",
+                "erfc",
+                "erfcx",
+                "dawsn",
+                "digamma",
+                "gamma",
+                "rgamma",
+                "ndtr",
+                "log_ndtr",
+                "expi",
+                "exp1",
+                "spence",
+                "xlogy",
+                "xlog1py",
+                "jv",
+                "yv",
+                "iv",
+                "kv",
+                "ive",
+            ]
+        ],
+        _SCIPY_COMPLEX,
+    ),
+    "piecewise": "chainrule's np.piecewise casts the result to real (a ComplexWarning)",
+    "nan_to_num": "chainrule's np.nan_to_num tests complex values as booleans (a TypeError)",
+}
+
+# Rows whose composite gives a different value from NumPy on complex data: pinned here
+# so that a fix shows (then delete the entry).
+WRONG_ON_COMPLEX: dict[str, str] = {
+    **dict.fromkeys(
+        ["var", "std", "nanvar", "nanstd", "cov"],
+        "squares x - mean where NumPy takes |x - mean|**2 (and conjugates in cov)",
+    ),
+    "correlate": "does not conjugate its second argument as NumPy does",
+    "vdot": "does not conjugate its first argument as NumPy does",
+}
+
+
+def _complexified(args):
+    rng = np.random.default_rng(5)
+    return [
+        np.asarray(a + 1j * rng.uniform(-0.4, 0.4, a.shape))
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+        else a
+        for a in args
+    ]
+
+
+def _numpy_defines(f, cargs):
+    """Whether NumPy itself runs the row on complex data (else: its message)."""
+    try:
+        np.asarray(f(*cargs))
+    except (TypeError, np.exceptions.ComplexWarning) as e:
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+def _refusal(f, cargs):
+    """The key of chainrule's refusal of a complex row (None if it records it)."""
+    tensors = [cr.tensor(a, requires_grad=True) if isinstance(a, np.ndarray) else a for a in cargs]
+    try:
+        out = f(*tensors)
+        if isinstance(out, cr.Tensor) and out.requires_grad:
+            out.backward(np.ones(out.shape, out.dtype))
+        at = [i for i, a in enumerate(cargs) if isinstance(a, np.ndarray) and a.dtype.kind in "fc"]
+
+        def partial(*xs):
+            full = list(cargs)
+            for i, x in zip(at, xs, strict=True):
+                full[i] = x
+            return f(*full)
+
+        cr.jvp(partial, tuple(cargs[i] for i in at), tuple(cargs[i] for i in at))
+    except (TypeError, np.exceptions.ComplexWarning) as e:
+        text = str(e)
+        if "derivative rule for '" in text:
+            return text.split("derivative rule for '")[1].split("'")[0]
+        return f"{type(e).__name__}: {text}"
+    assert isinstance(out, cr.Tensor), f"expected a Tensor, got {type(out).__name__}"
+    return None
+
+
+def _target_name(target):
+    return getattr(target, "__name__", str(target))
+
+
+@pytest.mark.parametrize("target, f, args", CASES)
+def test_complex_inputs_match_finite_differences(target, f, args):
+    cargs = _complexified(args)
+    if not any(isinstance(a, np.ndarray) and a.dtype.kind == "c" for a in cargs):
+        pytest.skip("the row has no float input to make complex")
+    why = _numpy_defines(f, cargs)
+    if why is not None:
+        pytest.skip(f"NumPy does not define this row on complex data: {why[:80]}")
+    refused = _refusal(f, cargs)
+    if refused is not None:
+        key = refused if refused in REFUSED_ON_COMPLEX else _target_name(target)
+        assert key in REFUSED_ON_COMPLEX, (
+            f"chainrule refuses this row on complex data ({refused}): give the primitive a "
+            "complex rule, or list it in REFUSED_ON_COMPLEX with the reason"
+        )
+        pytest.skip(f"refused on complex data: {REFUSED_ON_COMPLEX[key]}")
+    if _target_name(target) in WRONG_ON_COMPLEX:
+        with pytest.raises(AssertionError, match="forward"):
+            check_complex(f, *cargs)
+    else:
+        check_complex(f, *cargs)
+
+
+def test_complex_refusals_are_listed_with_reasons_and_still_refused():
+    # Both ways: every refusal has a reason above, and every reason names a refusal that
+    # still happens (a stale entry would hide a primitive that now works).
+    seen = set()
+    for param in CASES:
+        target, f, args = param.values
+        cargs = _complexified(args)
+        if _numpy_defines(f, cargs) is not None:
+            continue
+        refused = _refusal(f, cargs)
+        if refused is not None:
+            seen.add(refused if refused in REFUSED_ON_COMPLEX else _target_name(target))
+    assert seen <= set(REFUSED_ON_COMPLEX), (
+        f"refusals without a reason: {sorted(seen - set(REFUSED_ON_COMPLEX))}"
+    )
+    stale = set(REFUSED_ON_COMPLEX) - seen
+    assert not stale, (
+        f"REFUSED_ON_COMPLEX entries that chainrule no longer refuses: {sorted(stale)}"
+    )
+    assert set(WRONG_ON_COMPLEX) <= {_target_name(p.values[0]) for p in CASES}
+
+
+# Explicit complex rows: the real-to-complex and complex-to-real transforms with every
+# norm, sizes smaller and bigger than the input, and chosen axes.
+COMPLEX_CASES: list = []
+NORMS = (None, "backward", "ortho", "forward")
+
+
+def complex_case(target, f, *args, label=""):
+    name = _target_name(target)
+    COMPLEX_CASES.append(pytest.param(target, f, args, id=f"{name}-{label}"))
+
+
+def CZ(*shape):
+    return U(*shape) + 1j * U(*shape)
+
+
+for _norm in NORMS:
+    _k = dict(norm=_norm)
+    for _n in (None, 4, 9):
+        complex_case(
+            np.fft.rfft,
+            lambda x, n=_n, k=_k: np.fft.rfft(x, n=n, **k),
+            U(6),
+            label=f"n{_n}-{_norm}",
+        )
+        complex_case(
+            np.fft.ihfft,
+            lambda x, n=_n, k=_k: np.fft.ihfft(x, n=n, **k),
+            U(6),
+            label=f"n{_n}-{_norm}",
+        )
+    complex_case(
+        np.fft.rfft,
+        lambda x, k=_k: np.fft.rfft(x, n=3, axis=0, **k),
+        U(5, 2),
+        label=f"axis0-{_norm}",
+    )
+    for _n in (None, 5, 9):
+        complex_case(
+            np.fft.irfft,
+            lambda z, n=_n, k=_k: np.fft.irfft(z, n=n, **k),
+            CZ(4),
+            label=f"n{_n}-{_norm}",
+        )
+        complex_case(
+            np.fft.hfft,
+            lambda z, n=_n, k=_k: np.fft.hfft(z, n=n, **k),
+            CZ(4),
+            label=f"n{_n}-{_norm}",
+        )
+    complex_case(
+        np.fft.irfft,
+        lambda z, k=_k: np.fft.irfft(z, n=7, axis=0, **k),
+        CZ(3, 2),
+        label=f"axis0-{_norm}",
+    )
+    complex_case(
+        np.fft.hfft, lambda z, k=_k: np.fft.hfft(z, axis=0, **k), CZ(3, 2), label=f"axis0-{_norm}"
+    )
+    for _s in (None, (2, 3), (4, 6)):
+        complex_case(
+            np.fft.rfft2,
+            lambda x, s=_s, k=_k: np.fft.rfft2(x, s=s, **k),
+            U(3, 4),
+            label=f"s{_s}-{_norm}",
+        )
+        complex_case(
+            np.fft.irfft2,
+            lambda z, s=_s, k=_k: np.fft.irfft2(z, s=s, **k),
+            CZ(3, 3),
+            label=f"s{_s}-{_norm}",
+        )
+    complex_case(
+        np.fft.rfftn,
+        lambda x, k=_k: np.fft.rfftn(x, s=(3, 5), axes=(0, 2), **k),
+        U(2, 3, 4),
+        label=f"axes-{_norm}",
+    )
+    complex_case(
+        np.fft.rfftn,
+        lambda x, k=_k: np.fft.rfftn(x, axes=(1, 0), **k),
+        U(2, 3, 2),
+        label=f"swapped-{_norm}",
+    )
+    complex_case(
+        np.fft.irfftn,
+        lambda z, k=_k: np.fft.irfftn(z, s=(3, 4), axes=(0, 2), **k),
+        CZ(2, 3, 3),
+        label=f"axes-{_norm}",
+    )
+    complex_case(
+        np.fft.irfftn,
+        lambda z, k=_k: np.fft.irfftn(z, s=(1, 2, 5), axes=(0, 1, 2), **k),
+        CZ(2, 3, 3),
+        label=f"s-{_norm}",
+    )
+    complex_case(np.fft.fft, lambda z, k=_k: np.fft.fft(z, n=3, **k), CZ(5), label=f"crop-{_norm}")
+    complex_case(
+        np.fft.ifft2,
+        lambda z, k=_k: np.fft.ifft2(z, s=(4, 2), **k),
+        CZ(3, 3),
+        label=f"pad-crop-{_norm}",
+    )
+# Round trips: the identity (within the kept bins) whatever the norm.
+complex_case(
+    np.fft.irfft,
+    lambda x: np.fft.irfft(np.fft.rfft(x, norm="ortho"), n=7, norm="ortho"),
+    U(7),
+    label="round-trip",
+)
+complex_case(np.fft.ifft2, lambda z: np.fft.ifft2(np.fft.fft2(z)) * z, CZ(2, 3), label="round-trip")
+complex_case(np.fft.hfft, lambda z: np.fft.ihfft(np.fft.hfft(z, n=6)), CZ(4), label="round-trip")
+
+
+@pytest.mark.parametrize("target, f, args", COMPLEX_CASES)
+def test_complex_rows_match_finite_differences(target, f, args):
+    check_complex(f, *args)
+
+
+def test_every_real_complex_fft_has_complex_rows_at_every_norm():
+    names = ["rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn", "hfft", "ihfft"]
+    ids = [param.id for param in COMPLEX_CASES]
+    missing = [
+        (n, str(m))
+        for n in names
+        for m in NORMS
+        if not any(i.startswith(f"{n}-") and i.endswith(f"-{m}") for i in ids)
+    ]
+    assert not missing, f"FFT transforms without a complex row at a norm: {missing}"

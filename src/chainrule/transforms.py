@@ -12,9 +12,8 @@ pushed through each primitive's JVP rule, no backward pass).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,198 +21,32 @@ import numpy as np
 from . import _mode
 from ._engine import run_backward
 from ._forward import give_tangent, tangent_at
-from ._pytree import PyTreeDef, tree_flatten, tree_unflatten
-from ._record import apply
+from ._pytree import tree_unflatten
 from ._tensor import Tensor, data_of
-from .ops.shape import IDENTITY
+from ._transform_args import (
+    _argnum_list,
+    _check_callable,
+    _cotangent,
+    _detached,
+    _flatten,
+    _float_array,
+    _float_output,
+    _holomorphic_inputs,
+    _in_order,
+    _input,
+    _nested,
+    _owned,
+    _rebuilt,
+    _result,
+    _scalar_output,
+    _tangent_result,
+    _transform,
+    _tuple,
+    _wrap,
+    _zeros_like,
+)
 
 __all__ = ["grad", "jvp", "value_and_grad", "vjp"]
-
-
-# ----------------------------------------------------------------- pytrees
-def _flatten(tree: Any, where: str) -> tuple[list, PyTreeDef]:
-    """The leaves of an argument and its structure: tuples, lists, dicts, namedtuples and
-    registered classes (``cr.register_pytree``) are containers, anything else a leaf."""
-    if tree is None or isinstance(tree, (str, bytes)):  # not containers: refused as leaves
-        _float_array(tree, where)
-    try:
-        return tree_flatten(tree)
-    except TypeError as e:
-        # The pytree message names the leaf by its path from the argument ("tree...").
-        text = str(e).replace("pytree leaf tree is", "it is", 1)
-        text = text.replace("pytree leaf tree", "its part ", 1)
-        raise TypeError(f"{where} cannot be differentiated: {text}") from None
-
-
-def _map_leaves(f: Callable[[Any], Any], tree: Any) -> Any:
-    """``f`` on each leaf of ``tree``, leaving objects that are not pytrees as they are."""
-    try:
-        leaves, treedef = tree_flatten(tree)
-    except TypeError:
-        if isinstance(tree, (tuple, list)) and not hasattr(tree, "_fields"):
-            return type(tree)(_map_leaves(f, t) for t in tree)
-        if isinstance(tree, dict):
-            return {k: _map_leaves(f, v) for k, v in tree.items()}
-        return f(tree)
-    return tree_unflatten(treedef, [f(leaf) for leaf in leaves])
-
-
-def _in_order(like: Any, tree: Any) -> Any:
-    """``tree`` with its dicts in ``like``'s key order (pytrees visit keys sorted)."""
-    if type(like) is dict:
-        return {k: _in_order(v, tree[k]) for k, v in like.items()}
-    if type(like) in (tuple, list):
-        return type(like)(_in_order(a, b) for a, b in zip(like, tree, strict=True))
-    return tree
-
-
-def _wrap(tree: Any, where: str) -> tuple[Any, list[Tensor], Callable[[list], Any]]:
-    """An argument with a fresh input Tensor per leaf, those Tensors, and the function
-    putting one value per leaf (the gradients) back into the argument's structure."""
-    leaves, treedef = _flatten(tree, where)
-    wrapped = [_input(leaf, where, True) for leaf in leaves]
-    return (
-        _in_order(tree, tree_unflatten(treedef, wrapped)),
-        wrapped,
-        lambda values: _in_order(tree, tree_unflatten(treedef, values)),
-    )
-
-
-def _rebuilt(flat: list, rebuilds: list) -> list:
-    """Consecutive runs of ``flat``, one per argument, each in its structure."""
-    out, k = [], 0
-    for rebuild, n in rebuilds:
-        out.append(rebuild(flat[k : k + n]))
-        k += n
-    return out
-
-
-def _check_callable(f: Any, name: str) -> None:
-    if not callable(f):
-        raise TypeError(f"{name}: f must be a function, got {type(f).__name__}")
-
-
-# ------------------------------------------------------------------ inputs
-def _float_array(x: Any, where: str) -> np.ndarray:
-    arr = np.asarray(x)  # a Python float is a float64 scalar; a Python int is refused
-    if arr.dtype.kind == "c":
-        raise TypeError(
-            f"{where} is complex ({arr.dtype}); chainrule differentiates real inputs only"
-        )
-    if arr.dtype.kind != "f":
-        raise TypeError(
-            f"{where} has dtype {arr.dtype}; gradients need floating-point inputs "
-            "(pass it as floats, e.g. x.astype(float))"
-        )
-    return arr
-
-
-def _input(x: Any, where: str, requires_grad: bool) -> Tensor:
-    """A fresh Tensor standing for argument ``x`` inside a transform."""
-    if isinstance(x, Tensor):
-        _float_array(x._data, where)
-        with _mode.enable_grad(), _mode.forward_mode(False):
-            t = apply(IDENTITY, x) if x.requires_grad else Tensor._make(x._data, None)
-        # Outer jvps' tangents flow on through this transform (also to its node: a
-        # backward pass rebuilds the Tensors its rules see from nodes).
-        t._tangent = x._tangent
-        if t._node is not None:
-            t._node.out_tangent = x._tangent
-    else:
-        t = Tensor._make(_float_array(x, where), None)
-    if requires_grad and t._node is None:
-        t.requires_grad = True
-    return t
-
-
-def _nested(args: Any) -> bool:
-    """Inside another transform, or given Tensors: results must stay Tensors."""
-    found: list[bool] = []  # whether each leaf is a Tensor (other objects are left alone)
-    _map_leaves(lambda leaf: found.append(isinstance(leaf, Tensor)), list(args))
-    return _mode.state.transforms > 1 or _mode.state.forward > 0 or any(found)
-
-
-@contextlib.contextmanager
-def _transform(tangent_graphs: bool = True) -> Iterator[None]:
-    state = _mode.state
-    state.transforms += 1
-    saved, state.tangent_graphs = state.tangent_graphs, tangent_graphs
-    try:
-        with _mode.enable_grad():
-            yield
-    finally:
-        state.transforms -= 1
-        state.tangent_graphs = saved
-
-
-def _result(x: Any, nested: bool) -> Any:
-    """A plain array at top level; the Tensor itself when nested."""
-    if nested:
-        return x
-    if isinstance(x, Tensor):
-        x = x._array()
-    return x
-
-
-def _argnum_list(argnums: Any, n_args: int, name: str) -> tuple[list[int], bool]:
-    single = isinstance(argnums, int)
-    nums = [argnums] if single else list(argnums)
-    for a in nums:
-        if not isinstance(a, int) or not -n_args <= a < n_args:
-            raise ValueError(
-                f"{name}: argnums={argnums!r} does not fit a call with {n_args} argument(s)"
-            )
-    return [a % n_args for a in nums], single
-
-
-def _zeros_like(t: Tensor, nested: bool) -> Any:
-    z = np.zeros(t.shape, t.dtype)
-    return Tensor._make(z, None) if nested else z
-
-
-def _tangent_result(t: Any, nested: bool) -> Any:
-    """A tangent as returned: a Tensor when nested (constant if nothing recorded it), an
-    array the user owns at top level."""
-    if nested:
-        return t if isinstance(t, Tensor) else Tensor._make(np.asarray(t), None)
-    return _owned(t._data if isinstance(t, Tensor) else t)
-
-
-def _owned(g: Any) -> Any:
-    """Gradients returned to the user are arrays they own."""
-    if isinstance(g, np.ndarray) and (g.base is not None or not g.flags.writeable):
-        return g.copy()
-    return np.asarray(g)
-
-
-def _scalar_output(out: Any, name: str) -> Any:
-    if isinstance(out, (tuple, list)):
-        raise TypeError(
-            f"{name}: f must return a scalar, got a {type(out).__name__}; for several outputs use "
-            "cr.vjp or cr.jacobian (or has_aux=True to return (value, aux))"
-        )
-    _float_output(out, name, "f's output")
-    shape = np.shape(data_of(out))
-    if int(np.prod(shape)) != 1:
-        raise TypeError(
-            f"{name}: f must return a scalar, got an output of shape {shape}; use cr.vjp or "
-            "cr.jacobian for non-scalar outputs (or reduce it, e.g. with .sum())"
-        )
-    return out
-
-
-def _float_output(out: Any, name: str, what: str) -> np.dtype:
-    """The dtype of an output to differentiate, refusing bool and integer results: a
-    comparison (np.allclose, x > 0) or a count has no derivative, and zeros would hide it."""
-    dtype = np.asarray(data_of(out)).dtype
-    if dtype.kind not in "fc":
-        kind = {"b": "a bool", "i": "an integer", "u": "an integer"}.get(dtype.kind, "a value")
-        raise TypeError(
-            f"{name}: {what} is {kind} of dtype {dtype}, not a differentiable float; "
-            "a comparison or a count (np.allclose, x > 0, np.argmax) has no derivative. Return "
-            "the float quantity itself (e.g. np.sum((x - y) ** 2) rather than np.allclose(x, y))"
-        )
-    return dtype
 
 
 def _backward_to(
@@ -242,7 +75,7 @@ def _backward_to(
 
 # ------------------------------------------------------------ reverse mode
 def value_and_grad(
-    f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False
+    f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, holomorphic: bool = False
 ) -> Callable[..., Any]:
     """A function returning ``(f(*args), df/dargs[argnums])``; ``f`` must return a scalar.
 
@@ -254,28 +87,41 @@ def value_and_grad(
     TypeError. With ``has_aux=True``, ``f`` returns ``(value, aux)`` and the
     result is ``((value, aux), gradient)``.
 
+    Complex arguments take the gradient ``dL/dRe(z) + i dL/dIm(z)`` of a real
+    scalar ``f`` (it points uphill: ``z -= lr * g`` descends). With
+    ``holomorphic=True`` the arguments and the output are complex and the result
+    is the complex derivative ``f'(z)``; a complex output without it is a
+    TypeError.
+
     >>> import numpy as np, chainrule as cr
     >>> value, g = cr.value_and_grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
     >>> float(value), g
     (5.0, array([2., 4.]))
     """
-    return _value_and_grad(f, argnums, has_aux, "cr.value_and_grad")
+    return _value_and_grad(f, argnums, has_aux, "cr.value_and_grad", holomorphic)
 
 
-def grad(f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False) -> Callable[..., Any]:
+def grad(
+    f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable[..., Any]:
     """A function returning the gradient of scalar-valued ``f`` at its arguments.
 
     Composes to any order: ``cr.grad(cr.grad(f))`` is the second derivative.
     See ``value_and_grad`` for ``argnums``, nested arguments and ``has_aux``
-    (then the result is ``(gradient, aux)``).
+    (then the result is ``(gradient, aux)``), complex arguments and
+    ``holomorphic=True`` (the complex derivative ``f'(z)``).
 
     >>> import numpy as np, chainrule as cr
     >>> float(cr.grad(lambda x: np.sin(x) * x)(np.array(0.5)).round(6))
     0.918217
     >>> float(cr.grad(cr.grad(np.sin))(0.5))  # -sin(0.5)
     -0.479425538604203
+    >>> cr.grad(lambda z: z**3, holomorphic=True)(np.array(1 + 1j))  # 3 z**2
+    array(0.+6.j)
+    >>> cr.grad(lambda z: np.abs(z) ** 2)(np.array(1 + 2j))  # 2 z: uphill
+    array(2.+4.j)
     """
-    vg = _value_and_grad(f, argnums, has_aux, "cr.grad")
+    vg = _value_and_grad(f, argnums, has_aux, "cr.grad", holomorphic)
 
     @functools.wraps(f)
     def gradient(*args: Any, **kwargs: Any) -> Any:
@@ -286,7 +132,7 @@ def grad(f: Callable[..., Any], argnums: Any = 0, has_aux: bool = False) -> Call
 
 
 def _value_and_grad(
-    f: Callable[..., Any], argnums: Any, has_aux: bool, name: str
+    f: Callable[..., Any], argnums: Any, has_aux: bool, name: str, holomorphic: bool = False
 ) -> Callable[..., Any]:
     _check_callable(f, name)
 
@@ -302,6 +148,8 @@ def _value_and_grad(
                 call_args[a], wrapped, rebuild = _wrap(args[a], f"{name}: argument {a}")
                 inputs.extend(wrapped)
                 rebuilds.append((rebuild, len(wrapped)))
+            if holomorphic:
+                _holomorphic_inputs(inputs, name)
             result = f(*call_args, **kwargs)
             if has_aux:
                 if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -309,9 +157,12 @@ def _value_and_grad(
                 out, aux = result
             else:
                 out, aux = result, None
-            _scalar_output(out, name)
+            _scalar_output(out, name, holomorphic)
             head = np.ones(np.shape(data_of(out)))
             flat = _backward_to(out, head, inputs, nested, retain=False)
+            if holomorphic:
+                # Backward gives J^H 1 = conj(f'(z)) (the uphill convention): undo the conj.
+                flat = [g.conj() if isinstance(g, Tensor) else np.asarray(np.conj(g)) for g in flat]
         grads = _rebuilt(flat, rebuilds)
         g = grads[0] if single else tuple(grads)
         value = _result(out, nested)
@@ -323,11 +174,6 @@ def _value_and_grad(
         return value, g
 
     return value_and_gradient
-
-
-def _detached(tree: Any) -> Any:
-    detach = _map_leaves(lambda leaf: leaf._array() if isinstance(leaf, Tensor) else leaf, tree)
-    return _in_order(tree, detach)
 
 
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]]:
@@ -390,28 +236,6 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
     return value, vjp_fn
 
 
-def _cotangent(c: Any, shape: tuple, dtype: np.dtype, k: int) -> Any:
-    """A cotangent as an array of the output's shape and dtype (a Python or NumPy
-    number for a 0-d output included); a Tensor, from an outer transform, as it is."""
-    if isinstance(c, Tensor):
-        if c.shape != shape:
-            raise ValueError(
-                f"cr.vjp: cotangent {k} has shape {c.shape}, the output has shape {shape}"
-            )
-        return c
-    arr = np.asarray(c)
-    if arr.dtype.kind not in "iufc" or (arr.dtype.kind == "c" and dtype.kind != "c"):
-        raise TypeError(
-            f"cr.vjp: cotangent {k} has dtype {arr.dtype}; pass a real number or array "
-            f"(the output has dtype {dtype})"
-        )
-    if arr.shape != shape:
-        raise ValueError(
-            f"cr.vjp: cotangent {k} has shape {arr.shape}, the output has shape {shape}"
-        )
-    return arr.astype(dtype, copy=False)
-
-
 # ------------------------------------------------------------ forward mode
 def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     """``(f(*primals), J @ tangents)`` in forward mode: no backward pass is run.
@@ -419,6 +243,10 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     ``primals`` and ``tangents`` are tuples (or lists) of arrays of matching
     shapes, or of pytrees of the same structure (see ``value_and_grad``);
     each tangent pushes through every primitive's JVP rule.
+
+    Complex primals take complex tangents: the result is the directional
+    derivative ``d/de f(z + e t)`` at ``e = 0`` (real ``e``), real-linear in ``t``
+    and complex-linear (``f'(z) t``) when ``f`` is holomorphic.
 
     >>> import numpy as np, chainrule as cr
     >>> out, t = cr.jvp(np.sin, (np.array([0.0, 1.0]),), (np.array([1.0, 2.0]),))
@@ -476,6 +304,12 @@ def _tangent_inputs(
             raise ValueError(
                 f"{name}: tangent {k} has shape {np.shape(tangent)}, its primal has shape {x.shape}"
             )
+        if np.asarray(data_of(tangent)).dtype.kind == "c" and x.dtype.kind != "c":
+            # A real input moves along the real axis only: an imaginary part would be lost.
+            raise TypeError(
+                f"{name}: tangent {k} is complex but its primal is real ({x.dtype}); pass a "
+                "real tangent, or make the primal complex (x.astype(complex))"
+            )
         give_tangent(
             x,
             level,
@@ -483,9 +317,3 @@ def _tangent_inputs(
         )
         inputs.append(x)
     return inputs
-
-
-def _tuple(x: Any, name: str, where: str = "cr.jvp") -> tuple:
-    if not isinstance(x, (tuple, list)):
-        raise TypeError(f"{where}: {name} must be a tuple of arrays, got {type(x).__name__}")
-    return tuple(x)

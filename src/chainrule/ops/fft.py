@@ -1,4 +1,4 @@
-"""np.fft: the complex and real transforms and their inverses, any number of axes.
+"""np.fft: the complex and real transforms and their inverses (hfft, ihfft too), any axes.
 
 Complex gradients follow the registry's convention (PyTorch's). A transform is
 linear, so its VJP is its transpose: the same transform applied to ``g`` (the
@@ -256,3 +256,18 @@ def fftshift(x: Any, axes: Any = None) -> Any:
 def ifftshift(x: Any, axes: Any = None) -> Any:
     ax = _axes(x, None, None if axes is None else np.atleast_1d(axes))
     return np.roll(x, [-(np.shape(x)[a] // 2) for a in ax], axis=ax)
+
+
+# hfft and ihfft are irfft and rfft of the conjugate with the dual normalization
+# (NumPy's own definition), so they need no rule of their own.
+@implements(np.fft.hfft)
+def hfft(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Any:
+    reject(np.fft.hfft, {"out": out})
+    return irfft(np.conj(_complex(a)), n, axis, _DUAL[norm])
+
+
+@implements(np.fft.ihfft)
+def ihfft(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Any:
+    reject(np.fft.ihfft, {"out": out})
+    _real_input(a, "np.fft.ihfft")
+    return np.conj(rfft(a, n, axis, _DUAL[norm]))

@@ -593,6 +593,26 @@ case(np.pad, lambda x: np.pad(x, 1), U(3), label="int")
 case(np.diagonal, np.diagonal, U(3, 4))
 case(np.diagonal, lambda x: np.diagonal(x, offset=-1, axis1=2, axis2=0), U(3, 2, 4), label="offset")
 case(np.copy, np.copy, U(2, 3))
+case(np.delete, lambda x: np.delete(x, [0, 2], axis=1), U(3, 4))
+case(np.delete, lambda x: np.delete(x, 1), U(2, 3), label="flat")
+case(np.insert, lambda x, v: np.insert(x, [1, 3], v, axis=1), U(3, 4), U(2))
+case(np.insert, lambda x, v: np.insert(x, 2, v), U(2, 3), U(3), label="flat")
+case(np.insert, lambda x: np.insert(x, 0, 0.5), U(3), label="constant-values")
+case(np.block, lambda a, b: np.block([[a, a[:, :1]], [b[None], b[:1, None]]]), U(2, 3), U(3))
+case(np.unstack, lambda x: np.unstack(x, axis=1)[2] * np.unstack(x)[0][1], U(2, 3))
+case(np.broadcast_arrays, lambda a, b: np.broadcast_arrays(a, b)[1] * a, U(2, 3), U(3))
+case(np.choose, lambda a, b: np.choose(np.array([0, 1, 1]), [a, b]), U(2, 3), U(3))
+case(np.choose, lambda c: np.choose(np.array([3, -1]), c, mode="wrap"), U(3, 2), label="wrap")
+case(np.compress, lambda x: np.compress([True, False, True], x, axis=0), U(3, 2))
+case(np.extract, lambda x: np.extract(MASK, x), U(3, 4))
+# Zeros added as constants: finite differences must not move the trimmed edges.
+case(np.trim_zeros, lambda x: np.trim_zeros(np.pad(x, (2, 1)) * 1.5), NZ(4))
+case(
+    np.apply_along_axis,
+    lambda x: np.apply_along_axis(lambda r: np.outer(r, r[:2]), 1, x),
+    U(2, 3, 2),
+)
+case(np.apply_over_axes, lambda x: np.apply_over_axes(np.sum, x, [0, 2]) * x, U(2, 3, 2))
 case("identity", lambda x: apply(IDENTITY, x) * 2, U(2, 3))
 case(reg.astype, lambda x: x.astype(np.float64), U(2, 3))
 

@@ -4,6 +4,7 @@ See ``chainrule._registry`` for how to add a primitive.
 """
 
 from . import (
+    arrays,
     calculus,
     creation,
     decompositions,
@@ -20,6 +21,7 @@ from . import (
 )
 
 __all__ = [
+    "arrays",
     "calculus",
     "creation",
     "decompositions",

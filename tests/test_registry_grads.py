@@ -708,6 +708,19 @@ case(np.diff, lambda x: np.diff(x, n=2, axis=0, prepend=0.5), U(4, 3), label="n2
 case(np.ediff1d, lambda x: np.ediff1d(x, to_begin=np.array([1.0])), U(5))
 case(np.polyval, np.polyval, U(3), U(4))
 case(np.polyval, lambda x: np.polyval([1.0, -2.0, 0.5], x), U(2, 3), label="list")
+case(np.poly, np.poly, U(3))
+case(np.poly, np.poly, np.array([[2.0, 1.0], [0.5, 3.0]]), label="matrix")
+case(np.polyadd, np.polyadd, U(4), U(2))
+case(np.polysub, np.polysub, U(2), U(3))
+case(np.polymul, np.polymul, U(3), U(2))
+case(np.polyder, lambda p: np.polyder(p, 2), U(4))
+case(np.polyint, lambda p, k: np.polyint(p, 2, k=k), U(3), U(2))
+case(np.polydiv, lambda u, v: np.polydiv(u, v)[0] * np.polydiv(u, v)[1][-1], U(4), NZ(2))
+case(np.vander, lambda x: np.vander(x, 4), U(3))
+case(np.polyfit, lambda x, y: np.polyfit(x, y, 2), np.linspace(-1.0, 1.0, 6) + U(6) / 20, U(6))
+case(
+    np.roots, lambda p: np.real(np.roots(p)) + np.imag(np.roots(p)), np.array([1.0, 0.4, 1.0, -0.6])
+)
 TRAPEZOID = getattr(np, "trapezoid", None) or np.trapz  # trapz before NumPy 2.0
 case(TRAPEZOID, TRAPEZOID, U(5))
 case(

@@ -285,6 +285,27 @@ case(
 )
 case(np.trace, np.trace, U(3, 3))
 case(np.trace, lambda a: np.trace(a, offset=1, axis1=1, axis2=2), U(2, 3, 4), label="offset")
+if hasattr(np, "matvec"):  # NumPy >= 2.2
+    case(np.matvec, np.matvec, U(2, 3, 4), U(4))
+    case(
+        np.matvec,
+        lambda a, v: np.abs(np.matvec(a * (1 + 0.5j), v - 1j)),
+        U(3, 2),
+        U(2),
+        label="complex",
+    )
+    case(np.vecmat, np.vecmat, U(3), U(2, 3, 2))
+    case(np.vecdot, np.vecdot, U(2, 3), U(3))
+if hasattr(np.linalg, "vecdot"):  # the array-API names, NumPy >= 2.0
+    case(np.linalg.matmul, np.linalg.matmul, U(2, 2, 3), U(3))
+    case(np.linalg.outer, np.linalg.outer, U(3), U(2))
+    case(np.linalg.tensordot, lambda a, b: np.linalg.tensordot(a, b, axes=1), U(2, 3), U(3, 2))
+    case(np.linalg.trace, lambda a: np.linalg.trace(a, offset=1), U(2, 3, 3))
+    case(np.linalg.diagonal, lambda a: np.linalg.diagonal(a, offset=-1), U(2, 3, 3))
+    case(np.linalg.vecdot, lambda a, b: np.linalg.vecdot(a, b, axis=0), U(3, 2), U(3, 1))
+    case(np.linalg.cross, np.linalg.cross, U(2, 3), U(3))
+    case(np.linalg.matrix_transpose, np.linalg.matrix_transpose, U(2, 3, 4))
+    case(np.matrix_transpose, lambda a: np.matrix_transpose(a) * 2, U(3, 2))
 
 
 def well_conditioned(*shape):
@@ -297,6 +318,21 @@ case(np.linalg.solve, np.linalg.solve, well_conditioned(3, 3), U(3), label="vect
 case(np.linalg.solve, np.linalg.solve, well_conditioned(2, 3, 3), U(2, 3, 1), label="batched")
 case(np.linalg.inv, np.linalg.inv, well_conditioned(3, 3))
 case(np.linalg.inv, np.linalg.inv, well_conditioned(2, 3, 3), label="batched")
+for p_ in (None, -2, "fro", 1, np.inf):
+    case(
+        np.linalg.cond, lambda a, p=p_: np.linalg.cond(a, p), well_conditioned(3, 3), label=f"{p_}"
+    )
+case(
+    np.linalg.tensorsolve,
+    lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)),
+    well_conditioned(6, 6).reshape(6, 2, 3),
+    U(2, 3),
+)
+case(
+    np.linalg.tensorinv,
+    lambda a: np.linalg.tensorinv(a, ind=1),
+    well_conditioned(4, 4).reshape(4, 2, 2),
+)
 
 case(np.linalg.det, np.linalg.det, well_conditioned(3, 3))
 case(np.linalg.det, np.linalg.det, well_conditioned(2, 2, 2), label="batched")
@@ -367,6 +403,16 @@ for ord_ in (None, "fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf):
         np.linalg.norm, lambda x, o=ord_: np.linalg.norm(x, ord=o), DISTINCT, label=f"matrix-{ord_}"
     )
 case(np.linalg.norm, np.linalg.norm, U(2, 3, 2), label="flat")
+if hasattr(np.linalg, "vector_norm"):  # NumPy >= 2.0
+    case(np.linalg.vector_norm, np.linalg.vector_norm, U(2, 3))
+    case(
+        np.linalg.vector_norm,
+        lambda x: np.linalg.vector_norm(x, axis=(0, 2), keepdims=True, ord=3),
+        U(2, 3, 2),
+        label="axes-ord3",
+    )
+    case(np.linalg.matrix_norm, lambda x: np.linalg.matrix_norm(x, ord="nuc"), U(2, 3, 2))
+    case(np.linalg.matrix_norm, np.linalg.matrix_norm, U(3, 2), label="fro")
 case(
     np.linalg.norm,
     lambda x: np.linalg.norm(x, ord="fro", axis=(0, 2), keepdims=True),

@@ -18,6 +18,7 @@ from helpers import check_float32, check_forward_against_reverse, check_grads, c
 import chainrule as cr
 from chainrule import _registry as reg
 from chainrule._record import apply
+from chainrule.ops.bessel import I1
 from chainrule.ops.indexing import SCATTER
 from chainrule.ops.shape import IDENTITY
 
@@ -808,6 +809,32 @@ for fn in (np.nansum, np.nanmean, np.nanprod, np.nanvar, np.nanstd, np.nanmax, n
 case(np.nancumsum, lambda x: np.nancumsum(np.where(np.isnan(NAN), np.nan, x), axis=1), U(2, 3))
 case(np.nancumprod, lambda x: np.nancumprod(np.where(np.isnan(NAN), np.nan, x), axis=1), U(2, 3))
 case(np.nanmedian, lambda x: np.nanmedian(x, axis=0), DISTINCT)
+case(
+    np.nanquantile,
+    lambda x: np.nanquantile(np.where(np.isnan(NAN), np.nan, x), [0.3, 0.8], axis=1),
+    np.array([[0.3, -1.2, 2.0], [1.7, 0.1, -0.4]]),
+    label="two-q",
+)
+case(
+    np.nanpercentile,
+    lambda x: np.nanpercentile(np.where(np.isnan(NAN), np.nan, x), 40.0, axis=0, keepdims=True),
+    np.array([[0.3, -1.2, 2.0], [1.7, 0.1, -0.4]]),
+)
+case(np.nanquantile, lambda x: np.nanquantile(x, 0.25), DISTINCT, label="no-nan")
+if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
+    case(np.cumulative_sum, lambda x: np.cumulative_sum(x, axis=1, include_initial=True), U(2, 3))
+    case(np.cumulative_prod, lambda x: np.cumulative_prod(x, axis=0), U(3, 2))
+    case(np.cumulative_prod, np.cumulative_prod, U(3), label="1-d")
+case(np.unwrap, np.unwrap, np.array([0.1, 2.9, 5.8, 1.2, 4.0, 0.5]))
+case(np.logspace, lambda a, b: np.logspace(a, b, 4, base=2.0), U(), U(2))
+case(np.geomspace, lambda a, b: np.geomspace(a, b, 5), P(), P(2))
+case(np.geomspace, lambda a, b: np.geomspace(-a, -b, 3, endpoint=False), P(), P(), label="negative")
+case(np.i0, np.i0, U(2, 3, lo=-4, hi=4))
+case(np.i0, np.i0, np.array([0.0]), label="zero")
+# One large value per row: the finite differences of I(x) ~ 1e12 would swamp the rest.
+case(np.i0, np.i0, np.array([-35.0]), label="asymptotic")
+case("i1", lambda x: apply(I1, x), np.array([0.0, 0.7, -2.5]))
+case("i1", lambda x: apply(I1, x), np.array([31.0]), label="asymptotic")
 case(np.triu, lambda x: np.triu(x, 1), U(3, 4))
 case(np.tril, np.tril, U(2, 3, 3))
 case(np.diag, np.diag, U(3))
@@ -984,7 +1011,7 @@ def test_gradient_matches_finite_differences(target, f, args):
 # Rows whose composite keeps float32 where NumPy's own function computes in float64
 # (np.interp returns float64, np.quantile promotes through its float64 q): chainrule
 # differs from NumPy there, and these rows pin what it does.
-KEEPS_FLOAT32 = {"quantile-two-q", "interp-fp-tensor"}
+KEEPS_FLOAT32 = {"quantile-two-q", "interp-fp-tensor", "nanquantile-two-q"}
 
 
 @pytest.mark.parametrize("target, f, args", CASES)

@@ -5,6 +5,7 @@ See ``chainrule._registry`` for how to add a primitive.
 
 from . import (
     arrays,
+    bessel,
     calculus,
     creation,
     decompositions,
@@ -24,6 +25,7 @@ from . import (
 
 __all__ = [
     "arrays",
+    "bessel",
     "calculus",
     "creation",
     "decompositions",

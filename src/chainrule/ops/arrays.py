@@ -30,13 +30,18 @@ def _implements_if_present(*names: str) -> Callable[[Callable[..., Any]], Callab
     return implements(*found) if found else (lambda impl: impl)
 
 
+def _index(obj: Any) -> Any:
+    """A position argument (int, slice, sequence or array) as NumPy takes it."""
+    return obj._data if isinstance(obj, Tensor) else obj
+
+
 @implements(np.delete)
 def delete(arr: Any, obj: Any, axis: Any = None) -> Any:
     """``np.delete`` on a Tensor: the kept entries, taken (gradient 0 for the deleted)."""
     if axis is None:
         arr, axis = np.ravel(arr), 0
     axis = axis_index(axis, np.ndim(arr))
-    keep = np.delete(np.arange(np.shape(arr)[axis]), data_of(obj))
+    keep = np.delete(np.arange(np.shape(arr)[axis]), _index(obj))
     return take(arr, keep, axis=axis)
 
 
@@ -47,10 +52,10 @@ def insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
     # Label every entry of arr (from 1) and of values (from 1); NumPy's own insert on the
     # labels says which entry lands where, broadcasting values exactly as it would.
     from_arr = np.insert(
-        np.arange(1, a.size + 1).reshape(a.shape), data_of(obj), np.zeros(v.shape, np.int64), axis
+        np.arange(1, a.size + 1).reshape(a.shape), _index(obj), np.zeros(v.shape, np.int64), axis
     )
     from_values = np.insert(
-        np.zeros(a.shape, np.int64), data_of(obj), np.arange(1, v.size + 1).reshape(v.shape), axis
+        np.zeros(a.shape, np.int64), _index(obj), np.arange(1, v.size + 1).reshape(v.shape), axis
     )
     flat_a = np.ravel(arr)
     flat_v = np.ravel(values if isinstance(values, Tensor) else v)

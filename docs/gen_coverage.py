@@ -100,6 +100,19 @@ REASONS = {
     "np.fft.hfft": "no rule yet: `np.fft.irfft(np.conj(a), n) * n` is the same transform",
     "np.fft.ihfft": "no rule yet: `np.conj(np.fft.rfft(a)) / n` is the same transform",
 }
+# Deprecated aliases in older NumPy versions (gone from NumPy 2.x): use the new name.
+for _old, _new in {
+    "row_stack": "vstack",
+    "product": "prod",
+    "cumproduct": "cumprod",
+    "alltrue": "all",
+    "sometrue": "any",
+    "round_": "round",
+    "msort": "sort",
+    "trapz": "trapezoid",
+    "in1d": "isin",
+}.items():
+    REASONS[f"np.{_old}"] = f"deprecated alias: use `np.{_new}`"
 NO_REASON = "no rule yet"
 
 

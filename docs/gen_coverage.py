@@ -41,6 +41,18 @@ NOTES = {
     "np.linalg.norm": "every vector and matrix order NumPy has; the 2-norm's gradient is 0 at 0",
     "np.linalg.lstsq": "x and residuals differentiable; rank and singular values constant",
     "np.pad": "mode='constant' only",
+    "np.nanquantile": "method='linear' only",
+    "np.nanpercentile": "method='linear' only",
+    "np.matvec": "real or complex; no axes= keyword",
+    "np.vecmat": "real data; no axes= keyword",
+    "np.vecdot": "real data; for axis= use np.linalg.vecdot",
+    "np.choose": "gradient for the choices (the index array is an integer constant)",
+    "np.unwrap": "the correction is piecewise constant: the gradient passes through",
+    "np.geomspace": "real endpoints of one sign",
+    "np.polyfit": "full=False, cov=False",
+    "np.roots": "through eigvals of the companion matrix",
+    "np.i0": "derivative I1 from a NumPy-only series",
+    "np.linalg.cross": "3-vectors",
     "np.quantile": "method='linear' only",
     "np.percentile": "method='linear' only",
     "np.nanmedian": "no NaNs present only",
@@ -57,6 +69,74 @@ NOTES = {
     "scipy.special.gammainc": "no gradient for the shape a (raises)",
     "scipy.special.gammaincc": "no gradient for the shape a (raises)",
 }
+
+
+# NumPy functions that take arrays and have no rule, with the reason. Input/output and
+# printing are left out of the page altogether (they produce no array to differentiate).
+NOT_LISTED = {
+    "np.save",
+    "np.savez",
+    "np.savez_compressed",
+    "np.savetxt",
+    "np.array2string",
+    "np.array_repr",
+    "np.array_str",
+    "np.datetime_as_string",
+}
+IN_PLACE = "writes into its argument in place: use `t[index] = v` (recorded) or `np.where`"
+REASONS = {
+    "np.copyto": IN_PLACE,
+    "np.put": IN_PLACE,
+    "np.place": IN_PLACE,
+    "np.putmask": IN_PLACE,
+    "np.put_along_axis": IN_PLACE,
+    "np.fill_diagonal": IN_PLACE,
+    "np.busday_count": "dates (datetime64) only",
+    "np.busday_offset": "dates (datetime64) only",
+    "np.is_busday": "dates (datetime64) only",
+    "np.divmod": "two outputs: use `np.floor_divide` (no gradient) and `np.remainder`",
+    "np.frexp": "two outputs, one an integer exponent: use `np.log2` and `np.ldexp`",
+    "np.modf": "two outputs: use `x - np.trunc(x)` and `np.trunc` (no gradient)",
+    "np.fft.hfft": "no rule yet: `np.fft.irfft(np.conj(a), n) * n` is the same transform",
+    "np.fft.ihfft": "no rule yet: `np.conj(np.fft.rfft(a)) / n` is the same transform",
+}
+# Deprecated aliases in older NumPy versions (gone from NumPy 2.x): use the new name.
+for _old, _new in {
+    "row_stack": "vstack",
+    "product": "prod",
+    "cumproduct": "cumprod",
+    "alltrue": "all",
+    "sometrue": "any",
+    "round_": "round",
+    "msort": "sort",
+    "trapz": "trapezoid",
+    "in1d": "isin",
+}.items():
+    REASONS[f"np.{_old}"] = f"deprecated alias: use `np.{_new}`"
+NO_REASON = "no rule yet"
+
+
+def not_supported() -> list[tuple[str, str]]:
+    """NumPy's array functions and ufuncs with no rule, computed from its namespaces."""
+    covered = (
+        set(reg.FUNCTION_RULES)
+        | set(reg.NONDIFF_FUNCTIONS)
+        | set(reg.METADATA_FUNCTIONS)
+        | set(reg.UFUNC_RULES)
+        | set(reg.NONDIFF_UFUNCS)
+    )
+    found = {}
+    for module, prefix in ((np, "np."), (np.linalg, "np.linalg."), (np.fft, "np.fft.")):
+        for attr in dir(module):
+            f = getattr(module, attr)
+            # Array functions dispatch on their arguments (`_implementation`); ufuncs too.
+            takes_arrays = isinstance(f, np.ufunc) or hasattr(f, "_implementation")
+            name = prefix + attr
+            if attr.startswith("_") or not takes_arrays or name in NOT_LISTED:
+                continue
+            if f not in covered:
+                found[name] = REASONS.get(name, NO_REASON)
+    return sorted(found.items())
 
 
 def _name(f: object) -> str:
@@ -129,9 +209,15 @@ def render() -> str:
         "",
         ", ".join(f"`{n}`" for n in nondiff),
         "",
-        "## Anything else",
+        "## Not supported",
         "",
-        "Any other NumPy function called on a Tensor raises a `TypeError` naming it.",
+        "NumPy's functions that take arrays and have no rule here, computed from NumPy's",
+        "namespaces (input/output and printing left out). Called on a Tensor, each raises a",
+        "`TypeError` naming it.",
+        "",
+        "| function | why |",
+        "| --- | --- |",
+        *[f"| `{name}` | {why} |" for name, why in not_supported()],
         "",
     ]
     return "\n".join(lines)

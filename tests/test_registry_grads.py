@@ -24,6 +24,7 @@ from helpers import (
 import chainrule as cr
 from chainrule import _registry as reg
 from chainrule._record import apply
+from chainrule.ops.bessel import I1
 from chainrule.ops.indexing import SCATTER
 from chainrule.ops.shape import IDENTITY
 
@@ -291,6 +292,27 @@ case(
 )
 case(np.trace, np.trace, U(3, 3))
 case(np.trace, lambda a: np.trace(a, offset=1, axis1=1, axis2=2), U(2, 3, 4), label="offset")
+if hasattr(np, "matvec"):  # NumPy >= 2.2
+    case(np.matvec, np.matvec, U(2, 3, 4), U(4))
+    case(
+        np.matvec,
+        lambda a, v: np.abs(np.matvec(a * (1 + 0.5j), v - 1j)),
+        U(3, 2),
+        U(2),
+        label="complex",
+    )
+    case(np.vecmat, np.vecmat, U(3), U(2, 3, 2))
+    case(np.vecdot, np.vecdot, U(2, 3), U(3))
+if hasattr(np.linalg, "vecdot"):  # the array-API names, NumPy >= 2.0
+    case(np.linalg.matmul, np.linalg.matmul, U(2, 2, 3), U(3))
+    case(np.linalg.outer, np.linalg.outer, U(3), U(2))
+    case(np.linalg.tensordot, lambda a, b: np.linalg.tensordot(a, b, axes=1), U(2, 3), U(3, 2))
+    case(np.linalg.trace, lambda a: np.linalg.trace(a, offset=1), U(2, 3, 3))
+    case(np.linalg.diagonal, lambda a: np.linalg.diagonal(a, offset=-1), U(2, 3, 3))
+    case(np.linalg.vecdot, lambda a, b: np.linalg.vecdot(a, b, axis=0), U(3, 2), U(3, 1))
+    case(np.linalg.cross, np.linalg.cross, U(2, 3), U(3))
+    case(np.linalg.matrix_transpose, np.linalg.matrix_transpose, U(2, 3, 4))
+    case(np.matrix_transpose, lambda a: np.matrix_transpose(a) * 2, U(3, 2))
 
 
 def well_conditioned(*shape):
@@ -303,6 +325,21 @@ case(np.linalg.solve, np.linalg.solve, well_conditioned(3, 3), U(3), label="vect
 case(np.linalg.solve, np.linalg.solve, well_conditioned(2, 3, 3), U(2, 3, 1), label="batched")
 case(np.linalg.inv, np.linalg.inv, well_conditioned(3, 3))
 case(np.linalg.inv, np.linalg.inv, well_conditioned(2, 3, 3), label="batched")
+for p_ in (None, -2, "fro", 1, np.inf):
+    case(
+        np.linalg.cond, lambda a, p=p_: np.linalg.cond(a, p), well_conditioned(3, 3), label=f"{p_}"
+    )
+case(
+    np.linalg.tensorsolve,
+    lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)),
+    well_conditioned(6, 6).reshape(6, 2, 3),
+    U(2, 3),
+)
+case(
+    np.linalg.tensorinv,
+    lambda a: np.linalg.tensorinv(a, ind=1),
+    well_conditioned(4, 4).reshape(4, 2, 2),
+)
 
 case(np.linalg.det, np.linalg.det, well_conditioned(3, 3))
 case(np.linalg.det, np.linalg.det, well_conditioned(2, 2, 2), label="batched")
@@ -373,6 +410,16 @@ for ord_ in (None, "fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf):
         np.linalg.norm, lambda x, o=ord_: np.linalg.norm(x, ord=o), DISTINCT, label=f"matrix-{ord_}"
     )
 case(np.linalg.norm, np.linalg.norm, U(2, 3, 2), label="flat")
+if hasattr(np.linalg, "vector_norm"):  # NumPy >= 2.0
+    case(np.linalg.vector_norm, np.linalg.vector_norm, U(2, 3))
+    case(
+        np.linalg.vector_norm,
+        lambda x: np.linalg.vector_norm(x, axis=(0, 2), keepdims=True, ord=3),
+        U(2, 3, 2),
+        label="axes-ord3",
+    )
+    case(np.linalg.matrix_norm, lambda x: np.linalg.matrix_norm(x, ord="nuc"), U(2, 3, 2))
+    case(np.linalg.matrix_norm, np.linalg.matrix_norm, U(3, 2), label="fro")
 case(
     np.linalg.norm,
     lambda x: np.linalg.norm(x, ord="fro", axis=(0, 2), keepdims=True),
@@ -599,6 +646,27 @@ case(np.pad, lambda x: np.pad(x, 1), U(3), label="int")
 case(np.diagonal, np.diagonal, U(3, 4))
 case(np.diagonal, lambda x: np.diagonal(x, offset=-1, axis1=2, axis2=0), U(3, 2, 4), label="offset")
 case(np.copy, np.copy, U(2, 3))
+case(np.delete, lambda x: np.delete(x, [0, 2], axis=1), U(3, 4))
+case(np.delete, lambda x: np.delete(x, 1), U(2, 3), label="flat")
+case(np.insert, lambda x, v: np.insert(x, [1, 3], v, axis=1), U(3, 4), U(2))
+case(np.insert, lambda x, v: np.insert(x, 2, v), U(2, 3), U(3), label="flat")
+case(np.insert, lambda x: np.insert(x, 0, 0.5), U(3), label="constant-values")
+case(np.block, lambda a, b: np.block([[a, a[:, :1]], [b[None], b[:1, None]]]), U(2, 3), U(3))
+if hasattr(np, "unstack"):  # NumPy >= 2.1
+    case(np.unstack, lambda x: np.unstack(x, axis=1)[2] * np.unstack(x)[0][1], U(2, 3))
+case(np.broadcast_arrays, lambda a, b: np.broadcast_arrays(a, b)[1] * a, U(2, 3), U(3))
+case(np.choose, lambda a, b: np.choose(np.array([0, 1, 1]), [a, b]), U(2, 3), U(3))
+case(np.choose, lambda c: np.choose(np.array([3, -1]), c, mode="wrap"), U(3, 2), label="wrap")
+case(np.compress, lambda x: np.compress([True, False, True], x, axis=0), U(3, 2))
+case(np.extract, lambda x: np.extract(MASK, x), U(3, 4))
+# Zeros added as constants: finite differences must not move the trimmed edges.
+case(np.trim_zeros, lambda x: np.trim_zeros(np.pad(x, (2, 1)) * 1.5), NZ(4))
+case(
+    np.apply_along_axis,
+    lambda x: np.apply_along_axis(lambda r: np.outer(r, r[:2]), 1, x),
+    U(2, 3, 2),
+)
+case(np.apply_over_axes, lambda x: np.apply_over_axes(np.sum, x, [0, 2]) * x, U(2, 3, 2))
 case("identity", lambda x: apply(IDENTITY, x) * 2, U(2, 3))
 case(reg.astype, lambda x: x.astype(np.float64), U(2, 3))
 
@@ -697,6 +765,19 @@ case(np.diff, lambda x: np.diff(x, n=2, axis=0, prepend=0.5), U(4, 3), label="n2
 case(np.ediff1d, lambda x: np.ediff1d(x, to_begin=np.array([1.0])), U(5))
 case(np.polyval, np.polyval, U(3), U(4))
 case(np.polyval, lambda x: np.polyval([1.0, -2.0, 0.5], x), U(2, 3), label="list")
+case(np.poly, np.poly, U(3))
+case(np.poly, np.poly, np.array([[2.0, 1.0], [0.5, 3.0]]), label="matrix")
+case(np.polyadd, np.polyadd, U(4), U(2))
+case(np.polysub, np.polysub, U(2), U(3))
+case(np.polymul, np.polymul, U(3), U(2))
+case(np.polyder, lambda p: np.polyder(p, 2), U(4))
+case(np.polyint, lambda p, k: np.polyint(p, 2, k=k), U(3), U(2))
+case(np.polydiv, lambda u, v: np.polydiv(u, v)[0] * np.polydiv(u, v)[1][-1], U(4), NZ(2))
+case(np.vander, lambda x: np.vander(x, 4), U(3))
+case(np.polyfit, lambda x, y: np.polyfit(x, y, 2), np.linspace(-1.0, 1.0, 6) + U(6) / 20, U(6))
+case(
+    np.roots, lambda p: np.real(np.roots(p)) + np.imag(np.roots(p)), np.array([1.0, 0.4, 1.0, -0.6])
+)
 TRAPEZOID = getattr(np, "trapezoid", None) or np.trapz  # trapz before NumPy 2.0
 case(TRAPEZOID, TRAPEZOID, U(5))
 case(
@@ -738,6 +819,32 @@ for fn in (np.nansum, np.nanmean, np.nanprod, np.nanvar, np.nanstd, np.nanmax, n
 case(np.nancumsum, lambda x: np.nancumsum(np.where(np.isnan(NAN), np.nan, x), axis=1), U(2, 3))
 case(np.nancumprod, lambda x: np.nancumprod(np.where(np.isnan(NAN), np.nan, x), axis=1), U(2, 3))
 case(np.nanmedian, lambda x: np.nanmedian(x, axis=0), DISTINCT)
+case(
+    np.nanquantile,
+    lambda x: np.nanquantile(np.where(np.isnan(NAN), np.nan, x), [0.3, 0.8], axis=1),
+    np.array([[0.3, -1.2, 2.0], [1.7, 0.1, -0.4]]),
+    label="two-q",
+)
+case(
+    np.nanpercentile,
+    lambda x: np.nanpercentile(np.where(np.isnan(NAN), np.nan, x), 40.0, axis=0, keepdims=True),
+    np.array([[0.3, -1.2, 2.0], [1.7, 0.1, -0.4]]),
+)
+case(np.nanquantile, lambda x: np.nanquantile(x, 0.25), DISTINCT, label="no-nan")
+if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
+    case(np.cumulative_sum, lambda x: np.cumulative_sum(x, axis=1, include_initial=True), U(2, 3))
+    case(np.cumulative_prod, lambda x: np.cumulative_prod(x, axis=0), U(3, 2))
+    case(np.cumulative_prod, np.cumulative_prod, U(3), label="1-d")
+case(np.unwrap, np.unwrap, np.array([0.1, 2.9, 5.8, 1.2, 4.0, 0.5]))
+case(np.logspace, lambda a, b: np.logspace(a, b, 4, base=2.0), U(), U(2))
+case(np.geomspace, lambda a, b: np.geomspace(a, b, 5), P(), P(2))
+case(np.geomspace, lambda a, b: np.geomspace(-a, -b, 3, endpoint=False), P(), P(), label="negative")
+case(np.i0, np.i0, U(2, 3, lo=-4, hi=4))
+case(np.i0, np.i0, np.array([0.0]), label="zero")
+# One large value per row: the finite differences of I(x) ~ 1e12 would swamp the rest.
+case(np.i0, np.i0, np.array([-35.0]), label="asymptotic")
+case("i1", lambda x: apply(I1, x), np.array([0.0, 0.7, -2.5]))
+case("i1", lambda x: apply(I1, x), np.array([31.0]), label="asymptotic")
 case(np.triu, lambda x: np.triu(x, 1), U(3, 4))
 case(np.tril, np.tril, U(2, 3, 3))
 case(np.diag, np.diag, U(3))
@@ -914,7 +1021,7 @@ def test_gradient_matches_finite_differences(target, f, args):
 # Rows whose composite keeps float32 where NumPy's own function computes in float64
 # (np.interp returns float64, np.quantile promotes through its float64 q): chainrule
 # differs from NumPy there, and these rows pin what it does.
-KEEPS_FLOAT32 = {"quantile-two-q", "interp-fp-tensor"}
+KEEPS_FLOAT32 = {"quantile-two-q", "interp-fp-tensor", "nanquantile-two-q"}
 
 
 @pytest.mark.parametrize("target, f, args", CASES)
@@ -1031,6 +1138,7 @@ _SCIPY_COMPLEX = "scipy.special's complex branch has no rule (the real rule is f
 
 # The refusing primitive (from chainrule's message) or the row's target -> the reason.
 REFUSED_ON_COMPLEX: dict[str, str] = {
+    "geomspace": "complex endpoints need NumPy's choice of branch for the log; refused rather than guessed",
     **dict.fromkeys(["maximum", "minimum", "fmax", "fmin", "clip", "max", "min"], _LEXICOGRAPHIC),
     **dict.fromkeys(
         [
@@ -1043,6 +1151,8 @@ REFUSED_ON_COMPLEX: dict[str, str] = {
             "linalg.qr.r",
             "linalg.norm",
             "linalg.pinv",
+            "vecdot",
+            "vecmat",
         ],
         _NO_COMPLEX_RULE,
     ),

@@ -4,6 +4,8 @@ See ``chainrule._registry`` for how to add a primitive.
 """
 
 from . import (
+    arrays,
+    bessel,
     calculus,
     creation,
     decompositions,
@@ -11,8 +13,10 @@ from . import (
     fft,
     indexing,
     linalg,
+    linalg_api,
     nondiff,
     norms,
+    polynomials,
     reductions,
     shape,
     special,
@@ -20,6 +24,8 @@ from . import (
 )
 
 __all__ = [
+    "arrays",
+    "bessel",
     "calculus",
     "creation",
     "decompositions",
@@ -27,8 +33,10 @@ __all__ = [
     "fft",
     "indexing",
     "linalg",
+    "linalg_api",
     "nondiff",
     "norms",
+    "polynomials",
     "reductions",
     "shape",
     "special",

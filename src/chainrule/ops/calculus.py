@@ -220,3 +220,16 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
 for _name in ("trapezoid", "trapz"):  # trapezoid from NumPy 2.0, trapz before it
     if _name in np.__dict__:
         implements(np.__dict__[_name])(trapezoid)
+
+
+@implements(np.unwrap)
+def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * np.pi) -> Any:
+    """``np.unwrap`` on a Tensor: ``p`` plus NumPy's correction, a piecewise constant
+    multiple of ``period`` (so the gradient passes through unchanged)."""
+    data = np.asarray(data_of(p))
+    if not np.issubdtype(data.dtype, np.floating):
+        raise TypeError(f"np.unwrap on a Tensor needs floating-point phases, got {data.dtype}")
+    if isinstance(period, Tensor):  # a constant here: the correction has no gradient
+        period = period._data
+    correction = np.unwrap(data, discont=discont, axis=axis, period=period) - data
+    return p + correction

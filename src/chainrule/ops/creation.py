@@ -88,3 +88,57 @@ def linspace(
     if dtype is not None:
         out = out.astype(dtype)
     return (out, (stop - start) / max(steps, 1)) if retstep else out
+
+
+@implements(np.logspace)
+def logspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    base: Any = 10.0,
+    dtype: Any = None,
+    axis: int = 0,
+) -> Any:
+    """``np.logspace`` on Tensors: ``base ** np.linspace(start, stop)``."""
+    y = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    if np.ndim(base):  # NumPy lines an array base up with the endpoints along axis
+        base = np.expand_dims(base, axis)
+    out = np.power(base, y)
+    return out if dtype is None else out.astype(dtype)
+
+
+@implements(np.geomspace)
+def geomspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+) -> Any:
+    """``np.geomspace`` on Tensors (real endpoints of one sign): ``exp`` of a linspace of logs."""
+    s, e = np.asarray(data_of(start)), np.asarray(data_of(stop))
+    if np.iscomplexobj(s) or np.iscomplexobj(e):
+        raise TypeError("np.geomspace on a Tensor takes real endpoints only")
+    if np.any(s == 0) or np.any(e == 0):
+        raise ValueError("np.geomspace: geometric sequence cannot include zero")
+    sign = np.sign(s)
+    if np.any(sign != np.sign(e)):
+        raise TypeError(
+            "np.geomspace on a Tensor needs start and stop of one sign (NumPy goes complex)"
+        )
+    dt = np.result_type(s, e, np.float64)  # as NumPy: float64 at least
+    if s.dtype != dt:
+        start = start.astype(dt) if hasattr(start, "astype") else np.asarray(start, dt)
+    if e.dtype != dt:
+        stop = stop.astype(dt) if hasattr(stop, "astype") else np.asarray(stop, dt)
+    start, stop = start * sign, stop * sign  # both positive now
+    out = np.exp(linspace(np.log(start), np.log(stop), num=num, endpoint=endpoint))
+    # The ends exactly start and stop, as NumPy makes them (exp(log(x)) may miss x).
+    ends = np.shape(out)[1:]
+    if num > 1 and endpoint:
+        out = np.concatenate(
+            [np.broadcast_to(start, (1, *ends)), out[1:-1], np.broadcast_to(stop, (1, *ends))]
+        )
+    elif num > 0:
+        out = np.concatenate([np.broadcast_to(start, (1, *ends)), out[1:]])
+    out = out * sign
+    if axis != 0:
+        out = np.moveaxis(out, 0, axis)
+    return out if dtype is None else out.astype(dtype)

@@ -102,8 +102,32 @@ NONDIFF_FUNCTIONS.update(
         "in1d",
         "packbits",
         "unpackbits",
+        # index builders and set operations: integer or structural results
+        "argpartition",
+        "ix_",
+        "diag_indices_from",
+        "tril_indices_from",
+        "triu_indices_from",
+        "ravel_multi_index",
+        "unravel_index",
+        "union1d",
+        "intersect1d",
+        "setdiff1d",
+        "setxor1d",
+        "unique_all",
+        "unique_counts",
+        "unique_inverse",
+        "unique_values",
+        # counts in bins (the bin edges move only with the data's range)
+        "histogram2d",
+        "histogramdd",
+        "histogram_bin_edges",
+        # a contraction order, not values
+        "einsum_path",
     )
 )
+# A rank is an integer: no gradient.
+NONDIFF_FUNCTIONS.add(np.linalg.matrix_rank)
 
 METADATA_FUNCTIONS.update(
     _present(
@@ -117,5 +141,6 @@ METADATA_FUNCTIONS.update(
         "min_scalar_type",
         "may_share_memory",
         "shares_memory",
+        "common_type",
     )
 )

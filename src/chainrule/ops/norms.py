@@ -104,3 +104,30 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     if keepdims:
         result = np.expand_dims(result, axes)
     return result
+
+
+if hasattr(np.linalg, "vector_norm"):  # the array-API names, NumPy >= 2.0
+
+    @implements(np.linalg.vector_norm)
+    def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
+        """``np.linalg.vector_norm`` on a Tensor: the axes flattened into one vector."""
+        ndim = np.ndim(x)
+        axes = tuple(range(ndim)) if axis is None else (axis,) if np.ndim(axis) == 0 else axis
+        axes = tuple(a % max(ndim, 1) for a in axes) if ndim else ()
+        rest = [d for d in range(ndim) if d not in axes]
+        moved = np.transpose(x, rest + list(axes)) if ndim else x
+        shape = np.shape(moved)[: len(rest)]
+        result = _vector_norm(np.reshape(moved, (*shape, -1)), ord, -1, False)
+        if keepdims:
+            kept = [1 if d in axes else n for d, n in enumerate(np.shape(x))]
+            result = np.reshape(result, tuple(kept))
+        return result
+
+    @implements(np.linalg.matrix_norm)
+    def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
+        """``np.linalg.matrix_norm`` on a Tensor: ``np.linalg.norm`` over the last two axes."""
+        if np.ndim(x) < 2:
+            raise ValueError(
+                f"np.linalg.matrix_norm: input must be at least 2-D, got shape {np.shape(x)}"
+            )
+        return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)

@@ -266,3 +266,52 @@ def std(
 ) -> Any:
     reject(np.std, {"out": out, **kw})
     return np.sqrt(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+
+
+def cumulative(func: Any, a: Any, axis: Any, dtype: Any, out: Any, include_initial: bool) -> Any:
+    """``np.cumulative_sum`` / ``np.cumulative_prod``: ``cumsum`` / ``cumprod`` along one axis,
+    optionally after the identity (0 or 1) as a first entry."""
+    reject(func, {"out": out})
+    name = func.__name__
+    if axis is None:
+        if np.ndim(a) > 1:
+            raise ValueError(f"np.{name}: axis is required for arrays of more than one dimension")
+        axis = 0
+    a = a if np.ndim(a) else np.reshape(a, (1,))  # NumPy treats a 0-d input as 1-d
+    steps = np.cumsum if name == "cumulative_sum" else np.cumprod
+    result = steps(a, axis=axis, dtype=dtype)
+    if include_initial:
+        shape = list(np.shape(result))
+        shape[normalize_axes(axis, len(shape))[0]] = 1
+        first = np.full(shape, 0 if name == "cumulative_sum" else 1, data_of(result).dtype)
+        result = np.concatenate([first, result], axis=axis)
+    return result
+
+
+if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
+
+    @implements(np.cumulative_sum)
+    def cumulative_sum(
+        x: Any,
+        /,
+        *,
+        axis: Any = None,
+        dtype: Any = None,
+        out: Any = None,
+        include_initial: bool = False,
+    ) -> Any:
+        """``np.cumulative_sum`` on a Tensor: ``np.cumsum`` with an optional leading 0."""
+        return cumulative(np.cumulative_sum, x, axis, dtype, out, include_initial)
+
+    @implements(np.cumulative_prod)
+    def cumulative_prod(
+        x: Any,
+        /,
+        *,
+        axis: Any = None,
+        dtype: Any = None,
+        out: Any = None,
+        include_initial: bool = False,
+    ) -> Any:
+        """``np.cumulative_prod`` on a Tensor: ``np.cumprod`` with an optional leading 1."""
+        return cumulative(np.cumulative_prod, x, axis, dtype, out, include_initial)

@@ -104,6 +104,71 @@ def median(
     return _quantile(a, 0.5, axis, keepdims, "linear", "np.median")
 
 
+def _nanquantile(a: Any, q: Any, axis: Any, keepdims: bool, method: str, name: str) -> Any:
+    """Quantiles of the non-NaN entries: per slice, positions among its own valid count."""
+    if not np.any(np.isnan(data_of(a))):
+        return _quantile(a, q, axis, keepdims, method, name)
+    if method != "linear":
+        raise TypeError(
+            f"chainrule has no derivative rule for {name}(method={method!r}); only 'linear'"
+        )
+    q = np.asarray(q, dtype=np.float64)
+    if np.any((q < 0) | (q > 1)):
+        raise ValueError(f"{name}: quantiles must be in the range [0, 1] (percentiles in [0, 100])")
+    s, ax = _sorted_along(a, axis)  # NaNs sort last
+    moved = np.moveaxis(s, ax, -1)  # (rest..., n)
+    valid = np.sum(~np.isnan(data_of(moved)), axis=-1)  # (rest...)
+    pos = np.maximum(q.reshape(q.shape + (1,) * valid.ndim) * (valid - 1), 0)  # (q..., rest...)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(valid - 1, 0))
+    expanded = np.reshape(moved, (1,) * q.ndim + np.shape(moved))
+    below = take_along_axis(expanded, lo[..., None], axis=-1)[..., 0]
+    above = take_along_axis(expanded, hi[..., None], axis=-1)[..., 0]
+    dtype = np.result_type(data_of(a).dtype, np.float16)
+    frac = pos - lo
+    out = below * (1 - frac).astype(dtype) + above * frac.astype(dtype)
+    out = np.where(valid == 0, np.nan, out)  # an all-NaN slice, as NumPy: NaN
+    if keepdims:
+        rest = list(np.shape(a))
+        for k in normalize_axes(axis, np.ndim(a)):
+            rest[k] = 1
+        out = np.reshape(out, q.shape + tuple(rest))
+    return out
+
+
+@implements(np.nanquantile)
+def nanquantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    **kw: Any,
+) -> Any:
+    """``np.nanquantile`` on a Tensor: linear interpolation between the non-NaN order statistics."""
+    reject(np.nanquantile, {"out": out, **kw})
+    return _nanquantile(a, q, axis, keepdims, method, "np.nanquantile")
+
+
+@implements(np.nanpercentile)
+def nanpercentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    **kw: Any,
+) -> Any:
+    """``np.nanpercentile`` on a Tensor: ``np.nanquantile`` at ``q / 100``."""
+    reject(np.nanpercentile, {"out": out, **kw})
+    q = np.asarray(q, np.float64) / 100
+    return _nanquantile(a, q, axis, keepdims, method, "np.nanpercentile")
+
+
 # -------------------------------------------------------- nan-reductions
 def _without_nan(a: Any, fill: float) -> Any:
     return np.where(np.isnan(data_of(a)), fill, a)

@@ -12,6 +12,8 @@ settings.register_profile(
     max_examples=60,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# HYPOTHESIS_PROFILE=thorough: more, random examples here, and (tests/helpers.THOROUGH)
+# every registry row through every three-level mix of modes instead of a seeded sample.
 settings.register_profile("thorough", derandomize=False, deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -5,6 +5,8 @@ It shares no code with ``cr.gradcheck`` (which is itself under test).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 import chainrule as cr
@@ -201,10 +203,122 @@ def check_forward_against_reverse(f, *args, seed=1):
         )
 
 
-def check_second_order(f, *args, seed=2, eps=1e-5):
-    """Hessian-vector products of s(x) = <u, f(x)>: forward over reverse (cr.hvp, also
+# HYPOTHESIS_PROFILE=thorough (the profile tests/conftest.py registers) also widens the
+# generic registry test: every row through every three-level mix instead of a sample.
+THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "thorough"
+
+# Every mix of forward (f) and reverse (r) mode, outermost transform first: "fr" is a
+# jvp of a vjp (forward over reverse), "rf" a vjp of a jvp.
+MIXES2 = ("ff", "fr", "rf", "rr")
+MIXES3 = tuple(a + b + c for a in "fr" for b in "fr" for c in "fr")
+WHAT = {"f": "jvp", "r": "vjp"}
+
+
+def _forward(h, direction):
+    return lambda *xs: cr.jvp(h, xs, direction)[1]
+
+
+def _reverse(h, cotangent):
+    return lambda *xs: cr.vjp(h, *xs)[1](cotangent)
+
+
+def mixed_derivative(g, mix, directions, u):
+    """Wrap ``g`` (float arrays to one array) in the transforms that ``mix`` names.
+
+    Read outermost first, built innermost first. Level ``k`` (counted from the inside)
+    pushes ``directions[k]`` (a tuple, one array per input) forward, or pulls a
+    cotangent back: ``u`` (shaped like ``g``'s output) at the first reverse level,
+    ``directions[k]`` at a later one, where the derivative is shaped like the inputs.
+
+    Returns ``(h, used, input_shaped)``: the derivative function; the input directions
+    it contracts, in order; and whether ``h`` returns a tuple shaped like the inputs
+    (the gradient of the order-(n - 1) derivative of ``<u, g>``) rather than an array
+    shaped like ``g``'s output (the n-th derivative of ``g`` along ``used``). Either
+    way the exact value is symmetric in ``used``, whatever the mix.
+    """
+    h, used, input_shaped = g, [], False
+    for k, letter in enumerate(reversed(mix)):
+        if letter == "f":
+            h = _forward(h, directions[k])
+            used.append(directions[k])
+        elif input_shaped:
+            h = _reverse(h, directions[k])
+            used.append(directions[k])
+        else:
+            h = _reverse(h, u)
+            input_shaped = True
+    return h, used, input_shaped
+
+
+def _as_list(value):
+    return [np.asarray(v, np.float64) for v in (value if isinstance(value, tuple) else (value,))]
+
+
+def _central(h, floats, direction, eps):
+    plus = _as_list(h(*[x + eps * d for x, d in zip(floats, direction)]))
+    minus = _as_list(h(*[x - eps * d for x, d in zip(floats, direction)]))
+    return [(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
+
+
+def check_mixes(f, *args, mixes=MIXES2, seed=2, eps=1e-5, rtol=1e-4, atol=1e-6):
+    """Each mix of modes against a float64 central difference of one order lower.
+
+    For a mix of n levels, the reference differentiates, by a central difference along
+    the last direction the mix contracts, the order-(n - 1) derivative along the
+    others, taken by forward mode alone (``"f" * (n - 1)``) when the mix has no reverse
+    level and by forward over one reverse level (``"f" * (n - 2) + "r"``) otherwise.
+    Those references are themselves checked one order down, down to ``check_grads`` and
+    ``check_forward_against_reverse``, which compare with differences of ``f`` itself.
+    """
+    args = [
+        np.asarray(a, np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+        for a in args
+    ]
+    positions = _float_positions(args)
+    floats = [args[i] for i in positions]
+    g = _partial(f, args, positions)
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(np.shape(f(*args)))
+    depth = max(len(m) for m in mixes)
+    directions = [tuple(rng.standard_normal(x.shape) for x in floats) for _ in range(depth)]
+    references: dict = {}
+    for mix in mixes:
+        h, used, input_shaped = mixed_derivative(g, mix, directions, u)
+        got = _as_list(h(*floats))
+        n = len(mix)
+        lower = "f" * (n - 2) + "r" if input_shaped else "f" * (n - 1)
+        # The reverse level of the reference takes u; its forward levels the other
+        # directions (the unused slot 0 stands for the level that takes u).
+        rest = ([None] if input_shaped else []) + used[:-1]
+        key = (lower, tuple(id(d) for d in rest[1 if input_shaped else 0 :]), id(used[-1]))
+        if key not in references:
+            ref_h, _, _ = mixed_derivative(g, lower, rest, u)
+            references[key] = _central(ref_h, floats, used[-1], eps)
+        expected = references[key]
+        name = " of ".join(WHAT[letter] for letter in mix)
+        assert len(got) == len(expected), f"{mix} ({name}): {len(got)} results, {len(expected)}"
+        for k, (a, e) in enumerate(zip(got, expected)):
+            assert a.shape == e.shape, f"{mix} ({name}), result {k}: shape {a.shape}, {e.shape}"
+            np.testing.assert_allclose(
+                a,
+                e,
+                rtol=rtol,
+                atol=atol,
+                err_msg=f"{mix} ({name}) against a central difference of "
+                f"{' of '.join(WHAT[letter] for letter in lower)}, result {k}",
+            )
+
+
+def check_second_order(f, *args, seed=2, eps=1e-5, mixes=MIXES2):
+    """Every mix of two modes against central differences of a first derivative.
+
+    Hessian-vector products of s(x) = <u, f(x)>: forward over reverse (cr.hvp, also
     nested on Tensors), reverse over reverse (cr.grad of a gradient), reverse over
-    forward (cr.grad of a jvp), against central differences of the gradient."""
+    forward (cr.grad of a jvp), against central differences of the gradient; then
+    ``check_mixes`` over ``mixes`` (of ff, fr, rf and rr) built from cr.jvp and cr.vjp
+    alone (ff, the second derivative of f itself along two directions, against a
+    difference of jvp; pass ``mixes=MIXES2`` for all four).
+    """
     args = [
         np.asarray(a, np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
         for a in args
@@ -257,6 +371,7 @@ def check_second_order(f, *args, seed=2, eps=1e-5):
             atol=1e-6,
             err_msg=f"hvp on Tensors (nested), input {k}",
         )
+    check_mixes(f, *args, mixes=mixes, seed=seed + 1, eps=eps)
 
 
 # ------------------------------------------------------------------ complex rows

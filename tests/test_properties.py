@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_forward_against_reverse, check_grads, check_second_order
+from helpers import (
+    MIXES2,
+    MIXES3,
+    check_forward_against_reverse,
+    check_grads,
+    check_mixes,
+    check_second_order,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -110,8 +117,17 @@ def test_random_programs_forward_mode_agrees_with_reverse_mode(prog):
 
 @given(programs())
 def test_random_programs_second_order_matches_finite_differences(prog):
+    # Every mix of two modes (ff, fr, rf, rr), each against a central difference of a
+    # first derivative, plus cr.hvp and grad of grad (see helpers.check_second_order).
     f, a, b, seed = instance(prog)
-    check_second_order(f, a, b, seed=seed)
+    check_second_order(f, a, b, seed=seed, mixes=MIXES2)
+
+
+# Each example runs one of the eight three-level mixes, drawn with the program.
+@given(programs(), st.sampled_from(MIXES3))
+def test_random_programs_third_order_mixes_match_finite_differences(prog, mix):
+    f, a, b, seed = instance(prog)
+    check_mixes(f, a, b, mixes=(mix,), seed=seed)
 
 
 @given(programs())

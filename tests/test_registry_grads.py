@@ -4,20 +4,30 @@ Each row names the NumPy target it exercises, a function of arrays written
 with plain NumPy calls, and concrete sample inputs (0-d, broadcasting pairs,
 empty arrays). Every row is checked in float64 against finite differences
 with a random upstream gradient; in forward mode against a directional central
-difference and against reverse mode; at second order; and in float32 (NumPy's
-output dtype, float32 gradients and ``cr.jvp`` tangents, values near float64).
+difference and against reverse mode; at second order in every mix of two modes
+(ff, fr, rf, rr: jvp of jvp, jvp of vjp, vjp of jvp, vjp of vjp); and in float32
+(NumPy's output dtype, float32 gradients and ``cr.jvp`` tangents, values near float64).
 The meta-tests fail when a primitive or a NumPy binding has no row.
+
+Three-level mixes (fff, ffr, ..., rrr) run on a seeded sample of rows, one mix per
+row cycling through the eight; with ``HYPOTHESIS_PROFILE=thorough`` in the
+environment (the profile tests/conftest.py registers) every row runs every mix.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from custom_functions import Sigmoid
 from helpers import (
+    MIXES2,
+    MIXES3,
+    THOROUGH,
     check_complex,
     check_float32,
     check_forward_against_reverse,
     check_grads,
+    check_mixes,
     check_second_order,
 )
 
@@ -25,6 +35,7 @@ import chainrule as cr
 from chainrule import _registry as reg
 from chainrule._record import apply
 from chainrule.ops.bessel import I1
+from chainrule.ops.elementwise import COS, SIN
 from chainrule.ops.indexing import SCATTER
 from chainrule.ops.shape import IDENTITY
 
@@ -1037,7 +1048,7 @@ def test_forward_mode_agrees_with_reverse_mode(target, f, args):
 
 @pytest.mark.parametrize("target, f, args", CASES)
 def test_second_order_matches_finite_differences(target, f, args):
-    check_second_order(f, *args)
+    check_second_order(f, *args, mixes=MIXES2)
 
 
 def _graph_primitives(out):
@@ -1424,3 +1435,88 @@ def test_every_real_complex_fft_has_complex_rows_at_every_norm():
         if not any(i.startswith(f"{n}-") and i.endswith(f"-{m}") for i in ids)
     ]
     assert not missing, f"FFT transforms without a complex row at a norm: {missing}"
+
+
+# ------------------------------------------------------------ three-level mixes
+# Rows whose three-level mixes are known to be wrong: {"row id-mix": why}. Each runs as
+# xfail(strict=True), so the row starts failing (and is removed from here) once fixed.
+THIRD_ORDER_BUGS: dict[str, str] = {
+    f"i1-at-zero-{mix}": "scipy.special.i1's rule at x == 0 is the constant limit 0.5 "
+    "(ops/scipy_special.py, _at_zero), whose derivatives are 0: right at second order "
+    "(i1'' (0) = 0) but the third derivative at 0 is 0 instead of 3/8"
+    for mix in MIXES3
+}
+
+
+def _third_order_params():
+    if THOROUGH:
+        chosen = [(p, mix) for p in CASES for mix in MIXES3]
+    else:
+        # 32 rows, seeded, among those with no empty input (nothing to differentiate
+        # there); their mixes cycle through the eight, so each mix runs on 4.
+        full = [p for p in CASES if all(np.size(a) for a in p.values[2])]
+        picks = np.random.default_rng(20261129).choice(len(full), size=32, replace=False)
+        chosen = [(full[i], MIXES3[k % len(MIXES3)]) for k, i in enumerate(sorted(picks))]
+    params = []
+    for p, mix in chosen:
+        pid = f"{p.id}-{mix}"
+        marks = list(p.marks)
+        if pid in THIRD_ORDER_BUGS:
+            marks.append(pytest.mark.xfail(strict=True, reason=THIRD_ORDER_BUGS[pid]))
+        params.append(pytest.param(*p.values, mix, id=pid, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("target, f, args, mix", _third_order_params())
+def test_third_order_mixes_match_finite_differences(target, f, args, mix):
+    check_mixes(f, *args, mixes=(mix,), seed=5)
+
+
+def _plain(a):
+    return a.detach().numpy() if isinstance(a, cr.Tensor) else a
+
+
+def _name(mix):
+    return " of ".join({"f": "jvp", "r": "vjp"}[letter] for letter in mix)
+
+
+def test_mixes_catch_a_jvp_rule_right_only_at_first_order(monkeypatch):
+    # sin's tangent on plain arrays: right at first order, but the outer level of a
+    # jvp of a jvp (or a vjp of a jvp) sees no dependence of cos(x) on x.
+    monkeypatch.setattr(SIN, "jvp", lambda tangents, ans, x: tangents[0] * np.cos(_plain(x)))
+    x = np.array([0.3, -1.1, 2.0])
+    check_forward_against_reverse(np.sin, x)  # first order cannot tell
+    check_mixes(np.sin, x, mixes=("fr", "rr"))  # nor the mixes with no jvp inside
+    for mix in ("ff", "rf"):
+        with pytest.raises(AssertionError, match=rf"{mix} \({_name(mix)}\) against"):
+            check_mixes(np.sin, x, mixes=(mix,))
+
+
+def test_mixes_catch_a_vjp_rule_right_only_at_first_order(monkeypatch):
+    # sin's VJP on plain arrays: the gradient is right, its derivatives are not (nor is
+    # its tangent's: an elementwise primitive's JVP is its VJP).
+    monkeypatch.setattr(SIN, "vjps", (lambda g, ans, x: g * np.cos(_plain(x)),))
+    x = np.array([0.3, -1.1, 2.0])
+    check_grads(np.sin, x)
+    for mix in MIXES2:
+        with pytest.raises(AssertionError, match=rf"{mix} \({_name(mix)}\) against"):
+            check_mixes(np.sin, x, mixes=(mix,))
+
+
+def test_third_order_mixes_catch_a_rule_right_only_at_second_order(monkeypatch):
+    # cos's VJP (also its JVP: cos is elementwise) on plain arrays. sin's rules call cos,
+    # so sin's first and second derivatives stay right and its third is lost: every
+    # two-level mix passes and every three-level one must fail.
+    monkeypatch.setattr(COS, "vjps", (lambda g, ans, x: -g * np.sin(_plain(x)),))
+    x = np.array([0.3, -1.1, 2.0])
+    check_mixes(np.sin, x, mixes=MIXES2)
+    for mix in MIXES3:
+        with pytest.raises(AssertionError, match=rf"{mix} \({_name(mix)}\) against"):
+            check_mixes(np.sin, x, mixes=(mix,))
+
+
+def test_every_mix_through_a_function():
+    """Forward over forward through a cr.Function was 0: the backward pass that transposes
+    its backward rebuilt only the inputs that require grad as Tensors, so the saved values
+    of the others lost their outer-level tangents."""
+    check_mixes(Sigmoid(), np.array([0.4, -0.7, 1.3]), mixes=MIXES2)

@@ -358,6 +358,12 @@ def _live_values(tensor: Any, node: Node, args: tuple, ans: Any, create_graph: b
             live[i] = t
         else:
             live[i] = ref
+    # The Tensors without grad it read, as themselves where they still hold the saved
+    # value (no write since): they carry forward-mode tangents, which forward over
+    # forward through a backward pass reads.
+    for i, t, version in node.watched or ():
+        if t._version == version:
+            live[i] = t
     if ans is not None:
         ans = tensor._make(np.asarray(ans), node if create_graph else None)
         ans._tangent = node.out_tangent

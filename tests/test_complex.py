@@ -264,3 +264,11 @@ def test_complex_decompositions_without_rules_are_refused_by_name(call, primitiv
     # Pinned until ops/norms.py and ops/decompositions.py give them complex rules.
     with pytest.raises(TypeError, match=rf"no derivative rule for '{primitive}' on complex"):
         cr.grad(call)(_complex_matrix(3, 4))
+
+
+def test_backward_on_a_complex_tensor_needs_a_head_gradient():
+    z = cr.tensor(1.0 + 2.0j, requires_grad=True)
+    with pytest.raises(cr.BackwardError, match=r"backward\(\) on a complex tensor .* pass grad="):
+        (z * z).backward()
+    (np.abs(z * z) ** 2).backward()  # a real loss: d|z|^4 = 4|z|^2 z, uphill
+    np.testing.assert_allclose(z.grad, 4 * abs(1 + 2j) ** 2 * (1 + 2j))

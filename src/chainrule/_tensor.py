@@ -380,6 +380,11 @@ class Tensor(TensorAPI):
                 "computation has requires_grad=True, or it ran under cr.no_grad()"
             )
         data = self._data
+        if grad is None and data.dtype.kind == "c":
+            raise BackwardError(
+                f"backward() on a complex tensor (dtype {data.dtype}) needs a head gradient: "
+                "differentiate a real loss (np.abs(z) ** 2, z.real, ...) or pass grad=..."
+            )
         if grad is None:
             # ones_like; a numpy scalar for a 0-d tensor (fast scalar arithmetic in the rules)
             head: Any = data.dtype.type(1) if data.ndim == 0 else np.ones_like(data)

@@ -153,8 +153,11 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Any:
 
 @implements(np.correlate)
 def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
-    # correlate(a, v)[k] = sum_n a[n + k] v[n]: a convolution with v reversed.
+    # correlate(a, v)[k] = sum_n a[n + k] conj(v[n]): a convolution with v reversed
+    # (and conjugated, as NumPy does for complex v).
     n, m = np.size(a), np.size(v)
+    if np.iscomplexobj(data_of(v)):
+        v = np.conj(v)
     full = _full_convolution(np.ravel(a), getitem(np.ravel(v), slice(None, None, -1)))
     return _mode_slice(full, n, m, mode)
 

@@ -249,9 +249,17 @@ def var(
 ) -> Any:
     reject(np.var, {"out": out, **kw})
     a = _cast(a, dtype)  # NumPy computes, and returns, the variance in dtype
-    centered = a - mean(a, axis=axis, keepdims=True)
-    count = _as_float(_count(a, axis) - ddof, centered)
-    return sum_(centered * centered, axis=axis, keepdims=keepdims) / count
+    squares = abs_squared(a - mean(a, axis=axis, keepdims=True))
+    count = _as_float(_count(a, axis) - ddof, squares)
+    return sum_(squares, axis=axis, keepdims=keepdims) / count
+
+
+def abs_squared(x: Any) -> Any:
+    """|x|**2: x * x for real data, the real part of x * conj(x) for complex (as NumPy's
+    var takes it)."""
+    if np.iscomplexobj(data_of(x)):
+        return np.real(x * np.conj(x))
+    return x * x
 
 
 @implements(np.std)

@@ -16,6 +16,7 @@ from .._registry import implements
 from .._tensor import data_of
 from ._args import axis_index, normalize_axes, reject
 from .indexing import getitem, take_along_axis
+from .reductions import abs_squared
 
 
 # ----------------------------------------------------------------- sorting
@@ -177,6 +178,8 @@ def _without_nan(a: Any, fill: float) -> Any:
 def _count(a: Any, axis: Any, keepdims: bool, ddof: Any = 0) -> Any:
     """Non-NaN entries less ddof, in a's float dtype so float32 stays float32."""
     dtype = np.result_type(data_of(a).dtype, np.float16)
+    if dtype.kind == "c":  # a count is real (complex data's variance is too)
+        dtype = np.empty((), dtype).real.dtype
     return (np.sum(~np.isnan(data_of(a)), axis=axis, keepdims=keepdims) - ddof).astype(dtype)
 
 
@@ -217,7 +220,7 @@ def nanvar(
     reject(np.nanvar, {"out": out, **kw})
     a = a if dtype is None else a.astype(dtype)  # NumPy computes, and returns, it in dtype
     centered = _without_nan(a - nanmean(a, axis=axis, keepdims=True), 0.0)
-    total = np.sum(centered * centered, axis=axis, keepdims=keepdims)
+    total = np.sum(abs_squared(centered), axis=axis, keepdims=keepdims)
     return total / _count(a, axis, keepdims, ddof)
 
 
@@ -332,7 +335,9 @@ def cov(
     ddof = (0 if bias else 1) if ddof is None else ddof
     n = np.shape(data_of(X))[1]
     centred = X - np.mean(X, axis=1, keepdims=True)
-    return np.squeeze(centred @ np.transpose(centred) / (n - ddof))
+    # As NumPy: the second factor conjugated (a no-op on real data, left out there).
+    other = np.conj(centred) if np.iscomplexobj(data_of(centred)) else centred
+    return np.squeeze(centred @ np.transpose(other) / (n - ddof))
 
 
 @implements(np.corrcoef)

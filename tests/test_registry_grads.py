@@ -1436,12 +1436,9 @@ def test_every_real_complex_fft_has_complex_rows_at_every_norm():
 # ------------------------------------------------------------ three-level mixes
 # Rows whose three-level mixes are known to be wrong: {"row id-mix": why}. Each runs as
 # xfail(strict=True), so the row starts failing (and is removed from here) once fixed.
-THIRD_ORDER_BUGS: dict[str, str] = {
-    f"i1-at-zero-{mix}": "scipy.special.i1's rule at x == 0 is the constant limit 0.5 "
-    "(ops/scipy_special.py, _at_zero), whose derivatives are 0: right at second order "
-    "(i1'' (0) = 0) but the third derivative at 0 is 0 instead of 3/8"
-    for mix in MIXES3
-}
+# Empty: scipy.special.i1's third derivative at 0 was 0 (its rule there was a constant
+# limit) until the three-level mixes found it.
+THIRD_ORDER_BUGS: dict[str, str] = {}
 
 
 def _third_order_params():

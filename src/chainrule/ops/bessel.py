@@ -44,10 +44,18 @@ def i1_kernel(x: Any) -> np.ndarray:
 
 
 def _i1_vjp(g: Any, ans: Any, x: Any) -> Any:
-    # I1'(x) = I0(x) - I1(x) / x, and 1/2 at x = 0.
+    # I1'(x) = I0(x) - I1(x) / x. At x = 0 its Taylor polynomial instead of the limit 1/2:
+    # a constant would make the higher derivatives there 0 (the third of I1 is 3/8).
     at_zero = x == 0
     safe = np.where(at_zero, 1.0, x)
-    return g * np.where(at_zero, 0.5, apply(I0, x) - apply(I1, x) / safe)
+    return g * np.where(at_zero, _i1_slope_near_zero(x), apply(I0, x) - apply(I1, x) / safe)
+
+
+def _i1_slope_near_zero(x: Any) -> Any:
+    """sum_k (2k+1) x^(2k) / (2^(2k+1) k! (k+1)!), k < 5: I1' and its first nine
+    derivatives at 0."""
+    x2 = x * x
+    return 0.5 + x2 * (3 / 16 + x2 * (5 / 384 + x2 * (7 / 18432 + x2 * (9 / 1474560))))
 
 
 def _i0_vjp(g: Any, ans: Any, x: Any) -> Any:

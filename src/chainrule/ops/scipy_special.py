@@ -36,12 +36,6 @@ def _no_parameter_gradient(name: str, param: str) -> Any:
     return rule
 
 
-def _at_zero(x: Any, value: float, f: Any) -> Any:
-    """f(x) away from 0 and its limit ``value`` at 0 (f evaluated at a safe point)."""
-    safe = np.where(x == 0, 1.0, x)
-    return np.where(x == 0, value, f(safe))
-
-
 # polygamma(n, x) is a Python function in SciPy, so it cannot be dispatched; digamma's
 # derivatives use this primitive, whose own derivative is itself with n + 1.
 def _polygamma_vjp(g: Any, ans: Any, x: Any, n: int) -> Any:
@@ -101,14 +95,16 @@ _ufunc(
     lambda g, ans, x, y: g * (1 - x / y),
 )
 _ufunc("i0", lambda g, ans, x: g * sp.i1(x))
-_ufunc("i1", lambda g, ans, x: g * _at_zero(x, 0.5, lambda s: sp.i0(s) - sp.i1(s) / s))
+# I1' = (I0 + I2) / 2 and J1' = (J0 - J2) / 2: no division by x, so no special value at 0
+# (a constant limit there would have zero derivatives of its own: wrong at third order).
+_ufunc("i1", lambda g, ans, x: g * 0.5 * (sp.i0(x) + sp.iv(2, x)))
 _ufunc("i0e", lambda g, ans, x: g * (sp.i1e(x) - np.sign(x) * ans))
 _ufunc(
     "i1e",
-    lambda g, ans, x: g * _at_zero(x, 0.5, lambda s: sp.i0e(s) - sp.i1e(s) * (np.sign(s) + 1 / s)),
+    lambda g, ans, x: g * (0.5 * (sp.i0e(x) + sp.ive(2, x)) - np.sign(x) * ans),
 )
 _ufunc("j0", lambda g, ans, x: -g * sp.j1(x))
-_ufunc("j1", lambda g, ans, x: g * _at_zero(x, 0.5, lambda s: sp.j0(s) - sp.j1(s) / s))
+_ufunc("j1", lambda g, ans, x: g * 0.5 * (sp.j0(x) - sp.jv(2, x)))
 _ufunc("y0", lambda g, ans, x: -g * sp.y1(x))
 _ufunc("y1", lambda g, ans, x: g * (sp.y0(x) - sp.y1(x) / x))
 _ufunc("expi", lambda g, ans, x: g * np.exp(x) / x)

@@ -29,7 +29,13 @@ from . import _mode
 from ._registry import complex_record
 from ._tensor import Tensor
 
-__all__ = ["attach_tangent", "give_tangent", "primitive_tangent", "tangent_at"]
+__all__ = [
+    "attach_inner_tangents",
+    "attach_tangent",
+    "give_tangent",
+    "primitive_tangent",
+    "tangent_at",
+]
 
 
 def primitive_tangent(
@@ -90,19 +96,12 @@ def give_tangent(t: Tensor, tag: object, tangent: Any) -> None:
 
 
 def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None, apply: Any) -> None:
-    """Give ``result`` (the Tensor ``prim`` produced from ``args``) its tangent at each
-    active level, outermost first. ``apply`` is the recorder's (see primitive_tangent)."""
-    state = _mode.state
-    levels = state.levels
-    _outermost(result, prim, args, kwargs, apply, levels[0])
-    for depth in range(1, state.forward):
-        _nested_level(result, prim, args, kwargs, apply, levels[depth], depth)
-
-
-def _outermost(
-    result: Any, prim: Any, args: tuple, kwargs: dict | None, apply: Any, tag: object
-) -> None:
-    """The outermost level's tangent: on plain arrays where nothing differentiates it."""
+    """Give ``result`` (the Tensor ``prim`` produced from ``args``) its tangent at the
+    outermost forward level: on plain arrays where nothing differentiates it. This runs
+    for every operation while a jvp runs; the recorder calls ``attach_inner_tangents``
+    after it when levels are nested. ``apply`` is the recorder's (see primitive_tangent).
+    """
+    tag = _mode.state.levels[0]
     tangents, data = [], []
     carried = complex_in = tensor_tangents = False
     for a in args:  # one pass: this runs for every operation while a jvp runs
@@ -144,12 +143,22 @@ def _outermost(
         tangent = rule(prim, tangents, ans, primals, kwargs, args, apply)
     if tangent is None:
         return
-    tangent = _cast(tangent, dtype)
+    if tangent.dtype != dtype:
+        tangent = _cast(tangent, dtype)
     if not record and isinstance(tangent, Tensor):
         tangent = tangent._data
     result._tangent = held = {tag: tangent}
     if result._node is not None:
         result._node.out_tangent = held
+
+
+def attach_inner_tangents(
+    result: Any, prim: Any, args: tuple, kwargs: dict | None, apply: Any
+) -> None:
+    """The tangents at the levels inside the outermost one, outward in (see the module)."""
+    state = _mode.state
+    for below in range(1, state.forward):
+        _nested_level(result, prim, args, kwargs, apply, state.levels[below], below)
 
 
 def _nested_level(

@@ -207,8 +207,11 @@ def _operand(value: Any) -> Any:
 def _extra_work(result: Tensor, prim: Any, args: tuple, kwargs: Any) -> None:
     """Forward mode's tangents, anomaly mode's checks and cr.on_record's callbacks, off
     the hot path."""
-    if _grad_state.forward:
+    forward = _grad_state.forward
+    if forward:
         _forward.attach_tangent(result, prim, args, kwargs, apply)
+        if forward > 1:  # nested jvps
+            _forward.attach_inner_tangents(result, prim, args, kwargs, apply)
     if _grad_state.anomaly:
         check_forward(result, prim, args)
     if _grad_state.observers:

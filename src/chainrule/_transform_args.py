@@ -126,9 +126,17 @@ def _input(x: Any, where: str, requires_grad: bool) -> Tensor:
 
 def _nested(args: Any) -> bool:
     """Inside another transform, or given Tensors: results must stay Tensors."""
+    if _mode.state.transforms > 1 or _mode.state.forward > 0:
+        return True
+    if all(type(a) in _LEAF_TYPES for a in args):  # the common case: no containers
+        return any(type(a) is Tensor for a in args)
     found: list[bool] = []  # whether each leaf is a Tensor (other objects are left alone)
     _map_leaves(lambda leaf: found.append(isinstance(leaf, Tensor)), list(args))
-    return _mode.state.transforms > 1 or _mode.state.forward > 0 or any(found)
+    return any(found)
+
+
+# Argument types that are leaves of every pytree: _nested need not flatten them.
+_LEAF_TYPES = frozenset({Tensor, np.ndarray, float, int, complex, np.float64, np.float32})
 
 
 @contextlib.contextmanager

@@ -255,13 +255,12 @@ def test_parseval_holds_for_the_gradient_of_an_ortho_fft():
 @pytest.mark.parametrize(
     "call, primitive",
     [
-        (lambda a: np.linalg.norm(a), "linalg.norm"),
         (lambda a: np.sum(np.linalg.svd(a, compute_uv=False)), "linalg.svd.values"),
         (lambda a: np.sum(np.linalg.eigvalsh(a + np.conj(a.T))), "linalg.eigvalsh"),
     ],
 )
 def test_complex_decompositions_without_rules_are_refused_by_name(call, primitive):
-    # Pinned until ops/norms.py and ops/decompositions.py give them complex rules.
+    # Pinned until ops/decompositions.py gives them complex rules.
     with pytest.raises(TypeError, match=rf"no derivative rule for '{primitive}' on complex"):
         cr.grad(call)(_complex_matrix(3, 4))
 
@@ -272,3 +271,12 @@ def test_backward_on_a_complex_tensor_needs_a_head_gradient():
         (z * z).backward()
     (np.abs(z * z) ** 2).backward()  # a real loss: d|z|^4 = 4|z|^2 z, uphill
     np.testing.assert_allclose(z.grad, 4 * abs(1 + 2j) ** 2 * (1 + 2j))
+
+
+def test_complex_norm_and_det_against_closed_forms():
+    a = _complex_matrix(3, 3)
+    # |A|_F: the gradient (d/dRe + i d/dIm) is A / |A|_F.
+    np.testing.assert_allclose(cr.grad(np.linalg.norm)(a), a / np.linalg.norm(a), rtol=1e-12)
+    # det is holomorphic: d det / dA = det(A) inv(A)^T.
+    want = np.linalg.det(a) * np.linalg.inv(a).T
+    np.testing.assert_allclose(cr.grad(np.linalg.det, holomorphic=True)(a), want, rtol=1e-10)

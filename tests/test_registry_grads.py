@@ -1153,14 +1153,12 @@ REFUSED_ON_COMPLEX: dict[str, str] = {
     **dict.fromkeys(["maximum", "minimum", "fmax", "fmin", "clip", "max", "min"], _LEXICOGRAPHIC),
     **dict.fromkeys(
         [
-            "linalg.det",
             "linalg.slogdet",
             "linalg.cholesky",
             "linalg.eigvalsh",
             "linalg.svd.values",
             "linalg.qr.q",
             "linalg.qr.r",
-            "linalg.norm",
             "linalg.pinv",
             "vecdot",
             "vecmat",

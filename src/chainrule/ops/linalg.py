@@ -303,7 +303,8 @@ def _det_jvp(tangents: Any, ans: Any, a: Any) -> Any:
     return ans * np.trace(np.linalg.solve(a, tangents[0]), axis1=-2, axis2=-1)
 
 
-DET = defprim("linalg.det", np.linalg.det, _det_vjp, jvp=_det_jvp)
+# det is holomorphic: on complex data its VJP is the conjugate transpose of the same rule.
+DET = defprim("linalg.det", np.linalg.det, _det_vjp, jvp=_det_jvp, holomorphic=True)
 LOGABSDET = defprim(
     "linalg.slogdet",
     lambda a: np.linalg.slogdet(a)[1],

@@ -31,11 +31,25 @@ def _norm2_jvp(tangents: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool
     return np.sum(x * tangents[0], axis=axis, keepdims=keepdims) / _safe(ans)
 
 
+def _norm2(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    squares = np.real(x * np.conj(x)) if np.iscomplexobj(x) else x * x  # |x|**2
+    return np.sqrt(np.sum(squares, axis=axis, keepdims=keepdims))
+
+
+def _norm2_complex_jvp(
+    tangents: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False
+) -> Any:
+    # d|x| = Re(conj(x) dx) / |x|; the VJP x / |x| holds as it is (grad = d/dRe + i d/dIm).
+    return np.sum(np.real(np.conj(x) * tangents[0]), axis=axis, keepdims=keepdims) / _safe(ans)
+
+
 NORM2 = defprim(
     "linalg.norm",
-    lambda x, axis=None, keepdims=False: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
+    _norm2,
     _norm2_vjp,
     jvp=_norm2_jvp,
+    complex_vjps=(_norm2_vjp,),
+    complex_jvp=_norm2_complex_jvp,
 )
 
 

@@ -9,6 +9,7 @@ transform itself (``grad`` wants a real scalar unless ``holomorphic=True``).
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -214,7 +215,7 @@ def _scalar_output(out: Any, name: str, holomorphic: bool | None = None) -> Any:
             "real-valued holomorphic function is constant: drop holomorphic=True"
         )
     shape = np.shape(data_of(out))
-    if int(np.prod(shape)) != 1:
+    if math.prod(shape) != 1:
         raise TypeError(
             f"{name}: f must return a scalar, got an output of shape {shape}; use cr.vjp or "
             "cr.jacobian for non-scalar outputs (or reduce it, e.g. with .sum())"

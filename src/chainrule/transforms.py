@@ -24,6 +24,7 @@ from ._forward import give_tangent, tangent_at
 from ._pytree import tree_unflatten
 from ._tensor import Tensor, data_of
 from ._transform_args import (
+    _LEAF_TYPES,
     _argnum_list,
     _check_callable,
     _cotangent,
@@ -258,6 +259,10 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     if len(primals) != len(tangents):
         raise ValueError(f"cr.jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
     nested = _mode.state.transforms > 0 or _nested(primals)
+    if all(type(p) in _LEAF_TYPES for p in primals):  # the common case: no containers
+        with _transform(), _mode.forward_mode() as level:
+            out = f(*_tangent_inputs(primals, tangents, "cr.jvp", False, level))
+        return _jvp_results(out, level, nested)
     flat_primals, flat_tangents, rebuilds = [], [], []  # type: ignore[var-annotated]
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
         p_leaves, p_def = _flatten(p, f"cr.jvp: primal {k}")
@@ -275,6 +280,11 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     with _transform(), _mode.forward_mode() as level:
         inputs = _tangent_inputs(tuple(flat_primals), tuple(flat_tangents), "cr.jvp", False, level)
         out = f(*_rebuilt(inputs, rebuilds))
+    return _jvp_results(out, level, nested)
+
+
+def _jvp_results(out: Any, level: object, nested: bool) -> tuple[Any, Any]:
+    """``(values, tangents at level)`` of a jvp's outputs, as the outputs are nested."""
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
     values, tans = [], []
     for o in outs:

@@ -58,13 +58,15 @@ def _quantile(a: Any, q: Any, axis: Any, keepdims: bool, method: str, name: str)
     w_above = frac.reshape(frac.shape + extra)
     w_below = (1 - w_above).astype(dtype)
     out = below * w_below + above * w_above.astype(dtype)  # (q..., rest...)
-    if keepdims:
-        axes = normalize_axes(axis, np.ndim(a))
-        rest = list(np.shape(a))
-        for k in axes:
-            rest[k] = 1
-        out = np.reshape(out, q.shape + tuple(rest))
-    return out
+    return _kept(out, a, axis, q.shape) if keepdims else out
+
+
+def _kept(out: Any, a: Any, axis: Any, q_shape: tuple) -> Any:
+    """A quantile's result (q..., rest...) with the reduced axes of ``a`` kept as 1."""
+    rest = list(np.shape(a))
+    for k in normalize_axes(axis, np.ndim(a)):
+        rest[k] = 1
+    return np.reshape(out, q_shape + tuple(rest))
 
 
 @implements(np.quantile)
@@ -129,12 +131,7 @@ def _nanquantile(a: Any, q: Any, axis: Any, keepdims: bool, method: str, name: s
     frac = pos - lo
     out = below * (1 - frac).astype(dtype) + above * frac.astype(dtype)
     out = np.where(valid == 0, np.nan, out)  # an all-NaN slice, as NumPy: NaN
-    if keepdims:
-        rest = list(np.shape(a))
-        for k in normalize_axes(axis, np.ndim(a)):
-            rest[k] = 1
-        out = np.reshape(out, q.shape + tuple(rest))
-    return out
+    return _kept(out, a, axis, q.shape) if keepdims else out
 
 
 @implements(np.nanquantile)

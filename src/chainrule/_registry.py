@@ -107,10 +107,14 @@ How we test
   random upstream gradient; forward mode (``cr.jvp``) against a directional
   central difference *and* against reverse mode -- for ``elementwise=True`` and
   ``linear=True`` rules the JVP is derived from the VJP or the forward, so
-  agreement with reverse alone proves nothing; second order (``hvp``, grad of
-  grad, grad of jvp) against differences of the gradient; and float32 (NumPy's
-  output dtype, float32 gradients and tangents, values near float64). The
-  finite differences share no code with ``cr.gradcheck``, itself under test.
+  agreement with reverse alone proves nothing; every mix of two modes (ff, fr,
+  rf, rr: jvp of jvp, jvp of vjp, vjp of jvp, vjp of vjp) against differences
+  of a first derivative, and three-level mixes on a seeded sample (every row
+  with ``HYPOTHESIS_PROFILE=thorough``); complex inputs, where NumPy defines
+  the row, against differences along the real and imaginary directions; and
+  float32 (NumPy's output dtype, float32 gradients and tangents, values near
+  float64). The finite differences share no code with ``cr.gradcheck``,
+  itself under test.
 * ``tests/test_properties.py`` is a hypothesis fuzzer: random NumPy programs
   of elementwise, reduction and broadcasting steps, checked the same ways.
 * Values come from closed forms or finite differences, never from another

@@ -127,9 +127,7 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
     if (xr or yr) and (plain or _grad_state.enabled):
         if type(out) is not _FLOAT64 and result._data.dtype.kind == "c":
             prim = complex_record(prim)
-        # Each input's node (or the leaf itself) and its write count: see _entry. A Tensor
-        # input without grad is watched by its version when the rules read it (see _watch).
-        watched = None
+        # Each input's node (or the leaf itself) and its write count: see _entry.
         if xr:
             node = x._node
             xe = (0, x, x._version) if node is None else (0, node, node.writes)
@@ -141,13 +139,9 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
                 )
             else:
                 parents = (xe,)
-                if type(y) is Tensor and prim.reads_inputs:
-                    watched = ((1, y, y._version),)
         else:
             node = y._node
             parents = ((1, y, y._version) if node is None else (1, node, node.writes),)
-            if type(x) is Tensor and prim.reads_inputs:
-                watched = ((0, x, x._version),)
         if not prim.reads_inputs:
             if xr and type(xd) is _ndarray and xd.size >= _GHOST_FROM:
                 xd = _ghost(xd)
@@ -156,8 +150,12 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
         result._node = node = _Node(
             prim, (xd, yd), None, parents, out if prim.reads_output else None
         )
-        if watched is not None:
-            node.watched = watched
+        # An input that is a Tensor without grad is watched by its version (see _watch).
+        if not yr:
+            if type(y) is Tensor and prim.reads_inputs:
+                node.watched = ((1, y, y._version),)
+        elif not xr and type(x) is Tensor and prim.reads_inputs:
+            node.watched = ((0, x, x._version),)
         result.requires_grad = True
     else:
         result._node = None

@@ -380,7 +380,7 @@ class Tensor(TensorAPI):
                 "computation has requires_grad=True, or it ran under cr.no_grad()"
             )
         data = self._data
-        if grad is None and data.dtype.kind == "c":
+        if grad is None and type(data) is not _FLOAT64 and data.dtype.kind == "c":
             raise BackwardError(
                 f"backward() on a complex tensor (dtype {data.dtype}) needs a head gradient: "
                 "differentiate a real loss (np.abs(z) ** 2, z.real, ...) or pass grad=..."

@@ -64,8 +64,8 @@ LAYERS: dict[str, int] = {
     "scipy.*": 8,
     "_draw": 8,
     # traces written out as programs (cr.explain); imported on first use.
-    "compile": 8,
-    "compile.*": 8,
+    "staging": 8,
+    "staging.*": 8,
     # 9: the public face.
     "": 9,
     "__main__": 9,

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from . import nn, optim
     from ._draw import draw
     from ._minimize import minimize
-    from .compile.explain import Explanation
+    from .staging.explain import Explanation
 
 __version__ = "0.1.0"
 
@@ -104,7 +104,7 @@ def explain(f: Callable[..., Any], *args: Any, argnums: int | tuple[int, ...] = 
     """The backward pass of ``f`` at ``args``, written out as lecture-style NumPy code.
 
     ``print`` the result to read it; call it to run it: ``(value, grads)`` as
-    ``cr.value_and_grad(f, argnums)(*args)``. See ``chainrule.compile.explain``.
+    ``cr.value_and_grad(f, argnums)(*args)``. See ``chainrule.staging.explain``.
 
     >>> import numpy as np, chainrule as cr
     >>> e = cr.explain(lambda x: np.exp(2.0 * x), 0.5)
@@ -114,7 +114,7 @@ def explain(f: Callable[..., Any], *args: Any, argnums: int | tuple[int, ...] = 
     (np.float64(2.718281828459045), array(5.43656366))
     """
     # Imported here, not with chainrule: the trace-and-write machinery is for this call.
-    from .compile.explain import explain as write_out
+    from .staging.explain import explain as write_out
 
     return write_out(f, *args, argnums=argnums)
 

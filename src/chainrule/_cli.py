@@ -198,7 +198,7 @@ def _draw(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from ._draw import _callable
-    from .compile.explain import explain
+    from .staging.explain import explain
     from .errors import BackwardError
 
     fn, name = _load(args.target)

@@ -167,7 +167,7 @@ def _write(tr: Trace, values: list[Any], nums: list[int], single: bool) -> tuple
     body.append(f"return {out_text}, {grad_text}")
     header = ["import numpy as np"]
     if any("_prim(" in line or "_vjp(" in line for line in body):
-        header.append("from chainrule.compile.explain import _prim, _vjp")
+        header.append("from chainrule.staging.explain import _prim, _vjp")
     for name, value in w.constants.items():
         shape = "x".join(str(d) for d in np.shape(value)) or "scalar"
         kind = type(value).__name__ if not hasattr(value, "dtype") else f"{value.dtype} {shape}"

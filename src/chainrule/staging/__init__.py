@@ -1,4 +1,5 @@
-"""Programs from traces: ``cr.explain`` writes a function's backward pass out as code.
+"""Programs from traces: ``cr.explain`` writes a function's backward pass out as code,
+``cr.compile`` runs it as straight-line NumPy.
 
 ``_trace`` runs a function once on Tensors and keeps what it computed as a list
 of primitive applications (a ``Trace``); ``explain`` writes a trace as

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "_registry": 0,
     "_tensor_api": 0,
     "_pytree": 0,
+    "_backend": 0,
     # 1: writing into buffers nobody else holds; anomaly mode.
     "_reuse": 1,
     "anomaly": 1,

@@ -198,8 +198,8 @@ def _draw(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from ._draw import _callable
-    from .staging.explain import explain
     from .errors import BackwardError
+    from .staging.explain import explain
 
     fn, name = _load(args.target)
     inputs = _inputs(fn, name, args)

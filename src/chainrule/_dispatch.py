@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _registry as reg
+from ._backend import is_foreign
 from ._record import apply, apply1, apply2, assign, nondiff_call, unwrap, wrap_constant
 from ._registry import qualified_name
 from ._tensor import Tensor
@@ -101,8 +102,8 @@ def _ufunc_tensor(ufunc: np.ufunc, *inputs: Any) -> Any:
     result = array_ufunc(None, ufunc, "__call__", *inputs)
     if isinstance(result, Tensor):
         return result
-    if isinstance(result, (np.ndarray, np.generic)):
-        return Tensor._make(np.asarray(result), None)
+    if isinstance(result, (np.ndarray, np.generic)) or is_foreign(result):
+        return Tensor._make(result if is_foreign(result) else np.asarray(result), None)
     raise TypeError(f"{qualified_name(ufunc)}(..., out=t): no Tensor result to write")
 
 
@@ -112,14 +113,20 @@ _PLAIN = (int, float, bool, complex, np.ndarray, np.generic)
 
 
 def _plain(x: Any) -> bool:
-    """A Tensor, an ndarray or a scalar: not another library's array type."""
-    return isinstance(x, (Tensor, *_PLAIN)) or not hasattr(x, "__array_ufunc__")
+    """A Tensor, an ndarray, a scalar, or another library's array (Dask, CuPy) that
+    speaks NumPy's protocols: what a Tensor's data may be (see _backend)."""
+    return isinstance(x, (Tensor, *_PLAIN)) or not hasattr(x, "__array_ufunc__") or is_foreign(x)
+
+
+def _foreign_type(t: type) -> bool:
+    """An array type a Tensor may hold as data (see _backend.is_foreign)."""
+    return hasattr(t, "__array_function__") and hasattr(t, "shape") and hasattr(t, "dtype")
 
 
 def array_function(self: Any, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
     """``Tensor.__array_function__``: route a NumPy function on Tensors to its implementation."""
     for t in types:
-        if not issubclass(t, (Tensor, np.ndarray)):
+        if not issubclass(t, (Tensor, np.ndarray)) and not _foreign_type(t):
             return NotImplemented
     meta = _FAST_METADATA.get(func)
     if meta is not None and len(args) == 1 and not kwargs and isinstance(args[0], Tensor):

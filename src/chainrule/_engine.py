@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import _mode
+from ._backend import is_foreign, is_lazy
 from ._reuse import REUSE_FROM, accumulate, free_buffers
 from .anomaly import check_backward, check_saved
 from .errors import BackwardError
@@ -73,6 +74,7 @@ class Node:
 _next_seq = itertools.count(0, -1).__next__
 _NO_STOPS: frozenset = frozenset()
 _ndarray = np.ndarray
+_NP_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.generic))
 
 
 def _released_error(node: Node) -> BackwardError:
@@ -159,7 +161,15 @@ def unbroadcast(g: Any, shape: tuple[int, ...], prim_name: str, index: int) -> A
 def _private_leaf_grad(g: Any, seen: set[int]) -> np.ndarray:
     """A leaf's .grad must be an ndarray the user can own: not a view, not shared."""
     if type(g) is not np.ndarray:
-        return np.array(g)
+        if not is_foreign(g):
+            return np.array(g)
+        if is_lazy(g):
+            return g  # Dask arrays are immutable: nothing to protect
+        # Other libraries' views or shared arrays are copied, as NumPy's are.
+        if getattr(g, "base", None) is not None or id(g) in seen:
+            g = g.copy()
+        seen.add(id(g))
+        return g
     if g.base is not None or not g.flags.writeable or id(g) in seen:
         g = g.copy()
     seen.add(id(g))
@@ -312,7 +322,9 @@ def _sweep(
             if kind is _ndarray:  # the usual case first: an array of the input's shape
                 if gi.shape != data.shape or gi.dtype is not data.dtype:
                     gi = _conform(gi, data, prim.name, i)
-            elif kind is not type(data):  # else a numpy scalar of the input's own type
+            elif kind is not type(data) or kind not in _NP_SCALARS:
+                # a numpy scalar of the input's own type passes; another library's array
+                # (Dask, CuPy) is conformed like an ndarray
                 gi = _conform(gi, data, prim.name, i)
             if is_node:
                 old = pop_grad(ref, None)  # out of the table: then only `old` holds it
@@ -353,7 +365,8 @@ def _live_values(tensor: Any, node: Node, args: tuple, ans: Any, create_graph: b
     live = list(args)
     for i, ref, _ in node.parents:  # type: ignore[union-attr]
         if type(ref) is Node:
-            t = tensor._make(np.asarray(args[i]), ref)
+            a = args[i]
+            t = tensor._make(a if type(a) is _ndarray or is_foreign(a) else np.asarray(a), ref)
             t._tangent = ref.out_tangent
             live[i] = t
         else:
@@ -365,6 +378,9 @@ def _live_values(tensor: Any, node: Node, args: tuple, ans: Any, create_graph: b
         if t._version == version:
             live[i] = t
     if ans is not None:
-        ans = tensor._make(np.asarray(ans), node if create_graph else None)
+        ans = tensor._make(
+            ans if type(ans) is _ndarray or is_foreign(ans) else np.asarray(ans),
+            node if create_graph else None,
+        )
         ans._tangent = node.out_tangent
     return tuple(live), ans

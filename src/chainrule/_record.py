@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _forward, _mode
+from ._backend import is_foreign
 from ._elide import ELIDE_FROM, elided2, temporary
 from ._engine import Node
 from ._registry import complex_record
@@ -59,7 +60,7 @@ def apply1(prim: Any, x: Tensor, via: str = "") -> Tensor:
     if out is None:
         out = prim.fun(xd)
     result = _new(Tensor)  # Tensor._make, inlined: this is the hot path
-    result._data = out if type(out) in _DATA_TYPES else _asarray(out)
+    result._data = out if type(out) in _DATA_TYPES else _as_result(out)
     result.grad = result._tangent = None
     result._version = 0
     plain = _grad_state.plain  # recording on, no extra work: one thread-local read
@@ -120,7 +121,7 @@ def apply2(prim: Any, x: Any, y: Any, via: str = "") -> Tensor:
         yr = False
     out = elided2(prim, x, xd, y, yd, via) if big and prim.elide else prim.fun(xd, yd)
     result = _new(Tensor)
-    result._data = out if type(out) in _DATA_TYPES else _asarray(out)
+    result._data = out if type(out) in _DATA_TYPES else _as_result(out)
     result.grad = result._tangent = None
     result._version = 0
     plain = _grad_state.plain
@@ -171,6 +172,13 @@ _DATA_TYPES = frozenset(
     {_ndarray, *(t for t in np.sctypeDict.values() if issubclass(t, (np.number, np.bool_)))}
 )
 
+
+def _as_result(out: Any) -> Any:
+    """A result that is not an ndarray or numpy scalar: another library's array stays
+    itself (Dask, CuPy); anything else (a Python number) becomes an array."""
+    return out if is_foreign(out) else _asarray(out)
+
+
 # Inputs at least this large are not kept by a node whose rules read only their shape.
 _GHOST_FROM = 1024
 
@@ -198,7 +206,7 @@ def _entry(i: int, t: Tensor) -> tuple:
 def _operand(value: Any) -> Any:
     """A non-Tensor operand as an array, or NotImplemented when it is not numbers (so
     Python reports `unsupported operand type(s) for +: 'Tensor' and 'NoneType'`)."""
-    arr = _asarray(value)
+    arr = value if is_foreign(value) else _asarray(value)
     return NotImplemented if arr.dtype.kind in "OUSV" else arr
 
 
@@ -248,7 +256,7 @@ def _record(prim: Any, args: tuple, kwargs: dict) -> Tensor:
             raw.append(a)
     out = prim.fun(*raw, **kwargs) if kwargs else prim.fun(*raw)
     if type(out) is not _ndarray:
-        out = _asarray(out)
+        out = _as_result(out)
     differentiable = out.dtype.kind in "fc"  # an integer result (e.g. a cast) has no gradient
     if parents and differentiable and _grad_state.enabled:
         if out.dtype.kind == "c" or any(raw[i].dtype.kind == "c" for i, _, _ in parents):
@@ -352,7 +360,7 @@ def unwrap(obj: Any) -> Any:
 
 def wrap_constant(obj: Any) -> Any:
     """Arrays (also inside tuples and lists) as Tensors that carry no gradient."""
-    if isinstance(obj, np.ndarray):
+    if isinstance(obj, np.ndarray) or is_foreign(obj):
         return Tensor._make(obj, None)
     if isinstance(obj, tuple):
         return tuple(wrap_constant(o) for o in obj)

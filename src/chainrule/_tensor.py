@@ -19,15 +19,14 @@ from typing import Any
 import numpy as np
 
 from . import _engine
+from ._backend import foreign_data, foreign_head, is_foreign, is_lazy, lazy_error
 from ._tensor_api import TensorAPI
 from ._watched import WatchedArray, same_view
 from .errors import BackwardError
 
 __all__ = ["RemovableHandle", "Tensor", "data_of", "tensor"]
 
-_ndarray = np.ndarray
-_asarray = np.asarray
-_new = object.__new__
+_ndarray, _asarray, _new = np.ndarray, np.asarray, object.__new__
 _FLOAT64 = np.float64  # the scalar type of 0-d float64 results
 _FLOATS = frozenset({float, np.float64})
 
@@ -43,6 +42,8 @@ def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
 def _as_data(data: Any, dtype: Any, where: str) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data._data
+    if type(data) is not _ndarray and is_foreign(data):
+        return foreign_data(data, dtype, where)
     try:
         arr = np.array(data, dtype=dtype, copy=True)
     except (TypeError, ValueError) as e:
@@ -105,7 +106,7 @@ class Tensor(TensorAPI):
     def _array(self) -> np.ndarray:
         """The data as an ``np.ndarray``, made from a numpy scalar the first time it is needed."""
         data = self._data
-        if type(data) is not _ndarray:
+        if type(data) is not _ndarray and isinstance(data, np.generic):
             data = self._data = _asarray(data)
         return data
 
@@ -130,7 +131,9 @@ class Tensor(TensorAPI):
         is allowed and counted: a backward pass through a graph that saved the
         old values then raises instead of returning a wrong gradient.
         """
-        view = self._array().view(WatchedArray)
+        if is_foreign(arr := self._array()):
+            return arr  # another library's array, itself (writes into it are not counted)
+        view = arr.view(WatchedArray)
         view._owner = self
         return view
 
@@ -142,9 +145,11 @@ class Tensor(TensorAPI):
             and same_view(value, self._array())
         ):
             return  # `t.data += 1` assigns back the view it just wrote through (already counted)
-        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
-        if type(arr) is not np.ndarray:
-            arr = arr.view(np.ndarray)
+        arr = value._data if isinstance(value, Tensor) else value
+        if not is_foreign(arr):  # another library's array is kept in its library
+            arr = np.asarray(arr)
+            if type(arr) is not np.ndarray:
+                arr = arr.view(np.ndarray)
         self._data = arr
         self._bump()
 
@@ -249,7 +254,7 @@ class Tensor(TensorAPI):
 
     # Any one-element tensor converts, whatever its number of axes, as .item() does.
     def __float__(self) -> float:
-        return float(self._data.item())
+        return float(_eager(self, "float(t)").item())  # refused for lazy data
 
     def __int__(self) -> int:
         return int(self._data.item())
@@ -258,7 +263,7 @@ class Tensor(TensorAPI):
         return self._array().__index__()
 
     def __bool__(self) -> bool:
-        return bool(self._data)
+        return bool(self._data if type(self._data) is _ndarray else _eager(self, "bool(t)"))
 
     def __complex__(self) -> complex:
         return complex(self._data)
@@ -387,14 +392,16 @@ class Tensor(TensorAPI):
             )
         if grad is None:
             # ones_like; a numpy scalar for a 0-d tensor (fast scalar arithmetic in the rules)
-            head: Any = data.dtype.type(1) if data.ndim == 0 else np.ones_like(data)
+            # ones_like in the data's library (NEP 18), except for NumPy's 0-d
+            scalar = data.ndim == 0 and (type(data) is _FLOAT64 or not is_foreign(data))
+            head: Any = data.dtype.type(1) if scalar else np.ones_like(data)
         else:
             if isinstance(grad, Tensor) and create_graph:
                 head = grad
             else:
                 raw = grad._data if isinstance(grad, Tensor) else grad
                 try:
-                    head = np.array(raw, dtype=data.dtype, copy=True)
+                    head = foreign_head(raw, data)  # a copy, in the data's library
                 except (TypeError, ValueError):
                     raise TypeError(
                         f"backward(grad=...): the head gradient must be numbers shaped like the "
@@ -406,8 +413,14 @@ class Tensor(TensorAPI):
                     f"the tensor has shape {data.shape}; they must match"
                 )
         if create_graph and not isinstance(head, Tensor):
-            head = Tensor._make(np.asarray(head), None)
+            head = Tensor._make(head if is_foreign(head) else np.asarray(head), None)
         _engine.run_backward(self, head, retain_graph or create_graph, create_graph)
+
+
+def _eager(t: Tensor, what: str) -> Any:  # the data, where Python needs values now
+    if is_lazy(t._data):
+        raise lazy_error(what + " (an if or while on a Tensor, a conversion)", t._data)
+    return t._data
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool, grad: Any) -> Tensor:
@@ -466,7 +479,7 @@ def _scipy_caller() -> str | None:
 
 def data_of(x: Any) -> Any:
     """A Tensor's data, or anything else as an array."""
-    return x._data if isinstance(x, Tensor) else _asarray(x)
+    return x._data if isinstance(x, Tensor) else x if is_foreign(x) else _asarray(x)
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:

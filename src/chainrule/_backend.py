@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["foreign_data", "foreign_head", "is_foreign", "is_lazy", "lazy_error"]
+__all__ = [
+    "as_array",
+    "foreign_data",
+    "foreign_head",
+    "is_foreign",
+    "is_lazy",
+    "is_numpy",
+    "lazy_error",
+    "zeros",
+]
 
 
 def is_foreign(x: Any) -> bool:
@@ -32,6 +41,11 @@ def is_foreign(x: Any) -> bool:
         and hasattr(t, "shape")
         and hasattr(t, "dtype")
     )
+
+
+def is_numpy(x: Any) -> bool:
+    """Whether ``x`` is NumPy's (an ndarray or a numpy scalar): no ``like=`` needed."""
+    return isinstance(x, (np.ndarray, np.generic))
 
 
 def is_lazy(x: Any) -> bool:
@@ -68,3 +82,17 @@ def foreign_head(raw: Any, data: Any) -> Any:
     if is_foreign(data):
         return np.asarray(raw, dtype=data.dtype, like=data)
     return np.array(raw, dtype=data.dtype, copy=True)
+
+
+def as_array(x: Any, dtype: Any = None) -> Any:
+    """``np.asarray(x, dtype)``, except that another library's array stays in its library."""
+    if is_foreign(x):
+        return x if dtype is None or x.dtype == dtype else x.astype(dtype)
+    return np.asarray(x, dtype)
+
+
+def zeros(shape: Any, dtype: Any, like: Any) -> Any:
+    """Zeros in ``like``'s library (NEP 35): a rule's new array next to its gradient."""
+    if type(like) is np.ndarray or not is_foreign(like):
+        return np.zeros(shape, dtype)
+    return np.zeros(shape, dtype, like=like)

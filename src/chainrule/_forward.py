@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import _mode
+from ._backend import is_foreign
 from ._registry import complex_record
 from ._tensor import Tensor
 
@@ -69,11 +70,16 @@ def primitive_tangent(
         return total
     if prim.linear:
         filled = [
-            t if t is not None else (np.zeros(np.shape(p), np.result_type(p)) if is_data(a) else p)
+            t if t is not None else (_zero(p) if is_data(a) else p)
             for t, p, a in zip(tangents, primals, args, strict=True)
         ]
         return apply(prim, *filled, **kw)
     raise TypeError(f"chainrule has no forward-mode (JVP) rule for '{prim.name}'")
+
+
+def _zero(p: Any) -> Any:
+    """A zero tangent for primal ``p``, in p's library."""
+    return np.zeros_like(p) if is_foreign(p) else np.zeros(np.shape(p), np.result_type(p))
 
 
 def is_data(a: Any) -> bool:

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ._backend import is_foreign
+
 __all__ = [
     "PyTreeDef",
     "flatten",
@@ -153,7 +155,7 @@ def _is_tensor(x: Any) -> bool:
 
 
 def _is_leaf(x: Any) -> bool:
-    return isinstance(x, (np.ndarray, np.generic, numbers.Number)) or _is_tensor(x)
+    return isinstance(x, (np.ndarray, np.generic, numbers.Number)) or _is_tensor(x) or is_foreign(x)
 
 
 def _sorted_keys(d: dict) -> list:

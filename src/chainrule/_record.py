@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _forward, _mode
-from ._backend import is_foreign
+from ._backend import is_foreign, is_lazy
 from ._elide import ELIDE_FROM, elided2, temporary
 from ._engine import Node
 from ._registry import complex_record
@@ -293,6 +293,12 @@ def assign(t: Tensor, what: str, op: Any, inputs: tuple, record: Any, compute: A
     returns a Tensor; ``compute(*arrays)`` runs it on raw arrays when there is nothing
     to record. As in NumPy, the same object holds the new value, in its own shape.
     """
+    if type(t._data) is not _ndarray and is_lazy(t._data):
+        raise TypeError(
+            f"{what}: an in-place write into Dask data ({type(t._data).__name__} of shape "
+            f"{t._data.shape}); Dask arrays are immutable graphs. Compute the new value out of "
+            "place (y = x + v, y = np.where(mask, v, x)) and use y instead."
+        )
     others_need_grad = _grad_state.enabled and any(
         isinstance(x, Tensor) and x.requires_grad and x is not t for x in inputs
     )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import _mode
+from ._backend import as_array, zeros
 from ._pytree import PyTreeDef, tree_flatten, tree_unflatten
 from ._record import apply
 from ._tensor import Tensor, data_of
@@ -87,7 +88,7 @@ def _check_callable(f: Any, name: str) -> None:
 
 # ------------------------------------------------------------------ inputs
 def _float_array(x: Any, where: str) -> np.ndarray:
-    arr = np.asarray(x)  # a Python float is a float64 scalar; a Python int is refused
+    arr = as_array(x)  # a Python float is a float64 scalar; a Python int is refused
     if arr.dtype.kind not in "fc":
         raise TypeError(
             f"{where} has dtype {arr.dtype}; gradients need floating-point inputs "
@@ -99,7 +100,7 @@ def _float_array(x: Any, where: str) -> np.ndarray:
 def _holomorphic_inputs(xs: list, name: str) -> None:
     """``holomorphic=True`` differentiates in the complex plane: real inputs have none."""
     for x in xs:
-        dtype = np.asarray(data_of(x)).dtype
+        dtype = as_array(data_of(x)).dtype
         if dtype.kind != "c":
             raise TypeError(
                 f"{name}(holomorphic=True): the inputs must be complex, got dtype {dtype}; "
@@ -174,7 +175,7 @@ def _argnum_list(argnums: Any, n_args: int, name: str) -> tuple[list[int], bool]
 
 
 def _zeros_like(t: Tensor, nested: bool) -> Any:
-    z = np.zeros(t.shape, t.dtype)
+    z = zeros(t.shape, t.dtype, like=t._data)  # in the input's library
     return Tensor._make(z, None) if nested else z
 
 
@@ -182,7 +183,7 @@ def _tangent_result(t: Any, nested: bool) -> Any:
     """A tangent as returned: a Tensor when nested (constant if nothing recorded it), an
     array the user owns at top level."""
     if nested:
-        return t if isinstance(t, Tensor) else Tensor._make(np.asarray(t), None)
+        return t if isinstance(t, Tensor) else Tensor._make(as_array(t), None)
     return _owned(t._data if isinstance(t, Tensor) else t)
 
 
@@ -190,7 +191,7 @@ def _owned(g: Any) -> Any:
     """Gradients returned to the user are arrays they own."""
     if isinstance(g, np.ndarray) and (g.base is not None or not g.flags.writeable):
         return g.copy()
-    return np.asarray(g)
+    return as_array(g)  # another library's array (Dask, CuPy) stays in its library
 
 
 def _scalar_output(out: Any, name: str, holomorphic: bool | None = None) -> Any:
@@ -226,7 +227,7 @@ def _scalar_output(out: Any, name: str, holomorphic: bool | None = None) -> Any:
 def _float_output(out: Any, name: str, what: str) -> np.dtype:
     """The dtype of an output to differentiate, refusing bool and integer results: a
     comparison (np.allclose, x > 0) or a count has no derivative, and zeros would hide it."""
-    dtype = np.asarray(data_of(out)).dtype
+    dtype = as_array(data_of(out)).dtype
     if dtype.kind not in "fc":
         kind = {"b": "a bool", "i": "an integer", "u": "an integer"}.get(dtype.kind, "a value")
         raise TypeError(
@@ -251,7 +252,7 @@ def _cotangent(c: Any, shape: tuple, dtype: np.dtype, k: int) -> Any:
                 f"cr.vjp: cotangent {k} has shape {c.shape}, the output has shape {shape}"
             )
         return c
-    arr = np.asarray(c)
+    arr = as_array(c)
     if arr.dtype.kind not in "iufc" or (arr.dtype.kind == "c" and dtype.kind != "c"):
         raise TypeError(
             f"cr.vjp: cotangent {k} has dtype {arr.dtype}; pass a real number or array "

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ._backend import is_lazy
 from ._gradcheck_forward import CouldNotRun, ModesApart, check_forward
 from ._gradcheck_problem import NotFinite, Problem, first_non_finite, user_jvp, where
 from ._gradcheck_reverse import check_reverse
@@ -96,6 +97,14 @@ def gradcheck(
     >>> cr.gradcheck(np.tanh, np.array([0.5, -1.0]), modes=("fwd",), order=1)
     True
     """
+    for i, x in enumerate(inputs):
+        data = x._data if isinstance(x, Tensor) else x
+        if is_lazy(data):
+            raise TypeError(
+                f"cr.gradcheck: input {i} is a lazy {type(data).__name__}: finite differences "
+                "evaluate fn hundreds of times on small perturbations, each a compute. Check "
+                "the function on a small NumPy sample instead (x.compute(), or x[:100].compute())."
+            )
     if order not in (1, 2):
         raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
     chosen = _modes(modes)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import _mode
+from ._backend import as_array, is_numpy, zeros
 from ._engine import run_backward
 from ._forward import give_tangent, tangent_at
 from ._pytree import tree_unflatten
@@ -61,7 +62,7 @@ def _backward_to(
         return [_zeros_like(t, nested) for t in inputs]
     tensor_mode = nested or _mode.state.forward > 0
     if tensor_mode and not isinstance(head, Tensor):
-        head = Tensor._make(np.asarray(head, dtype=out.dtype), None)
+        head = Tensor._make(as_array(head, out.dtype), None)
     grads = run_backward(out, head, retain or nested, nested, inputs=inputs)
     assert grads is not None
     result = []
@@ -69,7 +70,7 @@ def _backward_to(
         if g is None:
             g = _zeros_like(t, nested or tensor_mode)
         elif tensor_mode and not isinstance(g, Tensor):
-            g = Tensor._make(np.asarray(g), None)
+            g = Tensor._make(as_array(g), None)
         result.append(g if nested else _owned(g._data if isinstance(g, Tensor) else g))
     return result
 
@@ -159,11 +160,12 @@ def _value_and_grad(
             else:
                 out, aux = result, None
             _scalar_output(out, name, holomorphic)
-            head = np.ones(np.shape(data_of(out)))
+            d = data_of(out)  # the head in the output's library (Dask, CuPy)
+            head = np.ones(np.shape(d)) if is_numpy(d) else np.ones_like(d)
             flat = _backward_to(out, head, inputs, nested, retain=False)
             if holomorphic:
                 # Backward gives J^H 1 = conj(f'(z)) (the uphill convention): undo the conj.
-                flat = [g.conj() if isinstance(g, Tensor) else np.asarray(np.conj(g)) for g in flat]
+                flat = [g.conj() if isinstance(g, Tensor) else as_array(np.conj(g)) for g in flat]
         grads = _rebuilt(flat, rebuilds)
         g = grads[0] if single else tuple(grads)
         value = _result(out, nested)
@@ -291,7 +293,7 @@ def _jvp_results(out: Any, level: object, nested: bool) -> tuple[Any, Any]:
         if isinstance(o, Tensor):
             t = tangent_at(o, level)
             if t is None:
-                t = np.zeros(o.shape, o.dtype)
+                t = zeros(o.shape, o.dtype, like=o._data)
             values.append(_result(o, nested))
             tans.append(_tangent_result(t, nested))
         else:
@@ -314,7 +316,7 @@ def _tangent_inputs(
             raise ValueError(
                 f"{name}: tangent {k} has shape {np.shape(tangent)}, its primal has shape {x.shape}"
             )
-        if np.asarray(data_of(tangent)).dtype.kind == "c" and x.dtype.kind != "c":
+        if as_array(data_of(tangent)).dtype.kind == "c" and x.dtype.kind != "c":
             # A real input moves along the real axis only: an imaginary part would be lost.
             raise TypeError(
                 f"{name}: tangent {k} is complex but its primal is real ({x.dtype}); pass a "

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from .._registry import implements
 from .._tensor import Tensor, data_of
 from ._args import axis_index, normalize_axes, reject
@@ -48,7 +49,7 @@ def delete(arr: Any, obj: Any, axis: Any = None) -> Any:
 @implements(np.insert)
 def insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
     """``np.insert`` on Tensors: NumPy places labels, the values follow them."""
-    a, v = np.asarray(data_of(arr)), np.asarray(data_of(values))
+    a, v = as_array(data_of(arr)), as_array(data_of(values))
     # Label every entry of arr (from 1) and of values (from 1); NumPy's own insert on the
     # labels says which entry lands where, broadcasting values exactly as it would.
     from_arr = np.insert(
@@ -94,7 +95,7 @@ def block(arrays: Any) -> Any:
 def _stand_ins(x: Any) -> Any:
     if isinstance(x, list):
         return [_stand_ins(e) for e in x]
-    return np.asarray(data_of(x)) if not isinstance(x, tuple) else x
+    return as_array(data_of(x)) if not isinstance(x, tuple) else x
 
 
 @_implements_if_present("unstack")
@@ -116,7 +117,7 @@ def broadcast_arrays(*args: Any, subok: bool = False) -> tuple:
 def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     """``np.choose`` on Tensors: differentiable in the choices (``a`` is an index)."""
     reject(np.choose, {"out": out})
-    index = np.asarray(data_of(a))
+    index = as_array(data_of(a))
     if not np.issubdtype(index.dtype, np.integer):
         raise TypeError(f"np.choose: a must hold integers, got dtype {index.dtype}")
     if isinstance(choices, (list, tuple)):
@@ -141,7 +142,7 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
 def compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
     """``np.compress`` on a Tensor: the entries where ``condition`` holds, taken."""
     reject(np.compress, {"out": out})
-    cond = np.asarray(data_of(condition))
+    cond = as_array(data_of(condition))
     if cond.ndim != 1:
         raise ValueError(f"np.compress: condition must be 1-D, got shape {cond.shape}")
     return take(a, np.nonzero(cond)[0], axis=axis)
@@ -150,13 +151,13 @@ def compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
 @implements(np.extract)
 def extract(condition: Any, arr: Any) -> Any:
     """``np.extract`` on a Tensor: the flat entries where ``condition`` is nonzero."""
-    return take(np.ravel(arr), np.nonzero(np.ravel(np.asarray(data_of(condition))))[0])
+    return take(np.ravel(arr), np.nonzero(np.ravel(as_array(data_of(condition))))[0])
 
 
 @implements(np.trim_zeros)
 def trim_zeros(filt: Any, trim: Any = "fb", axis: Any = None) -> Any:
     """``np.trim_zeros`` on a Tensor: the slice NumPy keeps, found on the data."""
-    data = np.asarray(data_of(filt))
+    data = as_array(data_of(filt))
     kw = {} if axis is None else {"axis": axis}
     kept = np.trim_zeros(data, trim, **kw)
     front = "f" in trim.lower()

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from .._record import apply
 from .._registry import Primitive, defprim, implements
 
@@ -20,7 +21,7 @@ _SERIES_LIMIT = 30.0
 
 def i1_kernel(x: Any) -> np.ndarray:
     """I1 on an array, in float64 internally, returned in x's float dtype."""
-    x = np.asarray(x)
+    x = as_array(x)  # kept in its library (Dask, CuPy)
     dtype = np.result_type(x.dtype, np.float16)
     ax = np.abs(x.astype(np.float64))
     small = ax <= _SERIES_LIMIT

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from .._record import apply
 from .._registry import defprim, implements
 from .._tensor import Tensor, data_of
@@ -229,7 +230,7 @@ for _name in ("trapezoid", "trapz"):  # trapezoid from NumPy 2.0, trapz before i
 def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * np.pi) -> Any:
     """``np.unwrap`` on a Tensor: ``p`` plus NumPy's correction, a piecewise constant
     multiple of ``period`` (so the gradient passes through unchanged)."""
-    data = np.asarray(data_of(p))
+    data = as_array(data_of(p))
     if not np.issubdtype(data.dtype, np.floating):
         raise TypeError(f"np.unwrap on a Tensor needs floating-point phases, got {data.dtype}")
     if isinstance(period, Tensor):  # a constant here: the correction has no gradient

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from .._record import apply
 from .._registry import implements
 from .._tensor import data_of
@@ -78,7 +79,7 @@ def linspace(
 ) -> Any:
     reject(np.linspace, kw)
     steps = (num - 1) if endpoint else num
-    start_, stop_ = np.asarray(data_of(start)), np.asarray(data_of(stop))
+    start_, stop_ = as_array(data_of(start)), as_array(data_of(stop))
     dtype_ = np.result_type(start_.dtype, stop_.dtype, np.float16)  # float32 ends stay float32
     frac = (np.arange(num, dtype=np.float64) / max(steps, 1)).astype(dtype_)
     frac = frac.reshape((-1,) + (1,) * len(np.broadcast_shapes(start_.shape, stop_.shape)))
@@ -113,7 +114,7 @@ def geomspace(
     start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
 ) -> Any:
     """``np.geomspace`` on Tensors (real endpoints of one sign): ``exp`` of a linspace of logs."""
-    s, e = np.asarray(data_of(start)), np.asarray(data_of(stop))
+    s, e = as_array(data_of(start)), as_array(data_of(stop))
     if np.iscomplexobj(s) or np.iscomplexobj(e):
         raise TypeError("np.geomspace on a Tensor takes real endpoints only")
     if np.any(s == 0) or np.any(e == 0):

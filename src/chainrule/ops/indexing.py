@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array, is_foreign, is_lazy, zeros
 from .._record import apply, nondiff_call
 from .._registry import defprim, implements, subscript
 from .._tensor import Tensor, data_of
@@ -15,13 +16,25 @@ from ._args import axis_index, reject
 def _has_integer_array(index: Any) -> bool:
     """Advanced integer indices may repeat an element, so their adjoint must add, not assign."""
     parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype.kind != "b" for p in parts)
+    return any(
+        (isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype.kind != "b")
+        # an index array of another library (searchsorted on CuPy data): it may repeat too
+        or (is_foreign(p) and p.dtype.kind != "b")
+        for p in parts
+    )
 
 
 def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up)."""
-    out = np.zeros(shape, dtype=g.dtype)
+    out = zeros(shape, g.dtype, like=g)  # in the gradient's library
     if _has_integer_array(index):
+        if is_lazy(out):
+            raise TypeError(
+                "the gradient of indexing Dask data with integer arrays (t[idx], np.take, "
+                "...) needs a scatter-add (np.add.at), which Dask does not implement. Index "
+                "with slices or a boolean mask, or compute the indexed rows first (a NumPy "
+                "or CuPy array)."
+            )
         np.add.at(out, index, g)
     else:
         out[index] = g
@@ -43,7 +56,7 @@ SCATTER = defprim("scatter_add", _scatter, _scatter_vjp, linear=True, reads="sha
 
 def _assign(x: Any, index: Any, value: Any) -> Any:
     """x with x[index] = value, out of place (the tape keeps the old x)."""
-    out = np.array(x, copy=True)
+    out = x.copy() if is_foreign(x) else np.array(x, copy=True)
     out[index] = value
     return out
 
@@ -120,7 +133,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
 @implements(np.take)
 def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
     reject(np.take, {"out": out})
-    indices = np.asarray(_raw_index(indices))
+    indices = as_array(_raw_index(indices))
     if axis is None:
         a, axis = np.ravel(a), 0
     axis = axis_index(axis, np.ndim(a))
@@ -136,7 +149,7 @@ def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "r
 
 @implements(np.take_along_axis)
 def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
-    indices = np.asarray(_raw_index(indices))
+    indices = as_array(_raw_index(indices))
     if axis is None:
         arr, axis = np.ravel(arr), 0
     ndim = np.ndim(arr)
@@ -170,7 +183,7 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> An
     Each function sees only the entries its condition selects (as in NumPy), so a
     branch never runs, nor is differentiated, where it is not used.
     """
-    xd = np.asarray(data_of(x))
+    xd = as_array(data_of(x))
     funclist = list(funclist)
     if isinstance(condlist, (list, tuple)):  # conditions computed on Tensors: their data
         condlist = [data_of(c) for c in condlist]

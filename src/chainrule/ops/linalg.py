@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import is_numpy
 from .._record import apply
 from .._registry import UFUNC_RULES, defprim, implements
 from .._tensor import Tensor, data_of
@@ -403,8 +404,9 @@ def matrix_power(a: Any, n: int) -> Any:
         a, n = np.linalg.inv(a), -n
     size = np.shape(a)[-1]
     if n == 0:
-        eye = np.broadcast_to(np.eye(size, dtype=data_of(a).dtype), np.shape(a))
-        return Tensor._make(np.array(eye), None)
+        d = data_of(a)  # the identity in a's library (NEP 35)
+        eye = np.eye(size, dtype=d.dtype) if is_numpy(d) else np.eye(size, dtype=d.dtype, like=d)
+        return Tensor._make(np.broadcast_to(eye, np.shape(a)).copy(), None)
     result: Any = None
     base = a
     while n:  # binary powering: log2(n) products

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from .._registry import implements
 from .._tensor import Tensor, data_of
 from .indexing import getitem
@@ -33,7 +34,7 @@ def _front_padded(p: Any, n: int) -> Any:
 
 def _float(p: Any) -> Any:
     """Integer coefficients as float64, as NumPy's arithmetic would make them."""
-    return p.astype(np.float64) if np.asarray(data_of(p)).dtype.kind in "biu" else p
+    return p.astype(np.float64) if as_array(data_of(p)).dtype.kind in "biu" else p
 
 
 @implements(np.poly)
@@ -45,11 +46,11 @@ def poly(seq_of_zeros: Any) -> Any:
     elif len(shape) != 1:
         raise ValueError("np.poly: input must be 1-D or a non-empty square 2-D array")
     zeros = _float(seq_of_zeros)
-    dtype = np.asarray(data_of(zeros)).dtype
+    dtype = as_array(data_of(zeros)).dtype
     coeffs: Any = np.ones(1, dtype)
     for k in range(np.shape(zeros)[0]):
         coeffs = np.convolve(coeffs, np.concatenate([np.ones(1, dtype), -zeros[k : k + 1]]))
-    roots = np.asarray(data_of(zeros))
+    roots = as_array(data_of(zeros))
     # Conjugate pairs make real coefficients, and NumPy returns them real.
     if np.iscomplexobj(roots) and np.array_equal(
         np.sort_complex(roots), np.sort_complex(np.conj(roots))
@@ -128,7 +129,7 @@ def polydiv(u: Any, v: Any) -> tuple[Any, Any]:
     q = np.stack(quotient) if quotient else np.zeros(1) * v[0]
     # NumPy drops the leading entries that cancelled (near zero), keeping at least one.
     start = 0
-    rd = np.asarray(data_of(r))
+    rd = as_array(data_of(r))
     while start < rd.shape[0] - 1 and np.allclose(rd[start], 0, rtol=1e-14):
         start += 1
     return q, r[start:]
@@ -176,7 +177,7 @@ def polyfit(
         lhs = lhs * np.reshape(w, (-1, 1))
         rhs = rhs * (w if np.ndim(y) == 1 else np.reshape(w, (-1, 1)))
     if rcond is None:
-        rcond = np.shape(x)[0] * np.finfo(np.asarray(data_of(x)).dtype).eps
+        rcond = np.shape(x)[0] * np.finfo(as_array(data_of(x)).dtype).eps
     scale = np.sqrt(np.sum(lhs * lhs, axis=0))
     c = np.linalg.lstsq(lhs / scale, rhs, rcond=rcond)[0]
     return c / scale if np.ndim(y) == 1 else c / np.reshape(scale, (-1, 1))
@@ -186,13 +187,13 @@ def polyfit(
 def roots(p: Any) -> Any:
     """``np.roots`` on a Tensor: eigenvalues of the companion matrix, zero roots appended."""
     p = _float(_coefficients(p, "np.roots"))
-    nz = np.nonzero(np.asarray(data_of(p)))[0]
+    nz = np.nonzero(as_array(data_of(p)))[0]
     if len(nz) == 0:
         return np.zeros(0) * np.sum(p)
     trailing = np.shape(p)[0] - int(nz[-1]) - 1
     p = p[int(nz[0]) : int(nz[-1]) + 1]
     n = np.shape(p)[0]
-    dtype = np.asarray(data_of(p)).dtype
+    dtype = as_array(data_of(p)).dtype
     if n > 1:
         top = np.reshape(-p[1:] / p[0], (1, n - 1))
         below = np.eye(n - 2, n - 1, dtype=dtype)  # the shifted identity under the first row
@@ -201,5 +202,5 @@ def roots(p: Any) -> Any:
     else:
         found = np.zeros(0, dtype) * np.sum(p)
     if trailing:
-        found = np.concatenate([found, np.zeros(trailing, np.asarray(data_of(found)).dtype)])
+        found = np.concatenate([found, np.zeros(trailing, as_array(data_of(found)).dtype)])
     return found

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from .._record import apply
 from .._registry import defprim, implements
 from .._tensor import data_of
@@ -45,7 +46,7 @@ def _product_of_others(x: Any, axis: Any) -> Any:
     moved = np.moveaxis(x, axes, last)
     rest = np.shape(moved)[: ndim - len(axes)]
     flat = np.reshape(moved, (*rest, n))
-    ones = np.ones((*rest, 1), dtype)
+    ones = np.ones_like(flat[..., :1])  # in x's library
     before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = np.flip(
         np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1
@@ -112,7 +113,7 @@ def _masked(a: Any, where: Any, fill: Any) -> Any:
 
 
 def _mask(where: Any) -> np.ndarray:
-    return np.asarray(data_of(where), dtype=bool)
+    return as_array(data_of(where), dtype=bool)
 
 
 def _total(
@@ -212,7 +213,9 @@ def _as_float(n: Any, like: Any) -> np.ndarray:
     """A count in ``like``'s float dtype, so that dividing by it keeps float32 float32
     under NumPy 1.x's value-based promotion too (a Python int would promote 0-d data)."""
     dtype = like.dtype if like.dtype.kind in "fc" else np.dtype(np.float64)
-    return np.asarray(n, dtype=dtype)
+    if isinstance(n, (int, np.integer)):
+        return dtype.type(n)  # a scalar: it meets data of any library (a CuPy array too)
+    return as_array(n).astype(dtype)
 
 
 @implements(np.mean)

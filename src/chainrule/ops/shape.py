@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from .._record import apply
 from .._registry import FUNCTION_RULES, astype, defprim, implements
 from .._tensor import Tensor, data_of
@@ -18,15 +19,20 @@ from .indexing import getitem
 
 RESHAPE = defprim(
     "reshape",
-    lambda x, shape, order="C": np.reshape(x, shape, order=order),
-    lambda g, ans, x, shape, order="C": np.reshape(g, np.shape(x), order=order),
+    lambda x, shape, order="C": (
+        np.reshape(x, shape) if order == "C" else np.reshape(x, shape, order=order)
+    ),
+    # order= only where it is not "C": Dask's reshape has no order argument.
+    lambda g, ans, x, shape, order="C": (
+        np.reshape(g, np.shape(x)) if order == "C" else np.reshape(g, np.shape(x), order=order)
+    ),
     linear=True,
     reads="shapes",
 )
 TRANSPOSE = defprim(
     "transpose",
     np.transpose,
-    lambda g, ans, x, axes=None: np.transpose(g, None if axes is None else np.argsort(axes)),
+    lambda g, ans, x, axes=None: np.transpose(g, None if axes is None else tuple(np.argsort(axes))),
     linear=True,
     reads="shapes",
 )
@@ -180,7 +186,7 @@ def _cast_all(func: Any, arrays: list, dtype: Any, casting: Any) -> list:
     """
     if dtype is None and casting is None:
         return arrays
-    dtypes = [np.asarray(data_of(a)).dtype for a in arrays]
+    dtypes = [as_array(data_of(a)).dtype for a in arrays]
     kwargs = {"dtype": dtype, **({"casting": casting} if casting is not None else {})}
     target = np.concatenate([np.empty((0,), d) for d in dtypes], **kwargs).dtype
     return [a if d == target else a.astype(target) for a, d in zip(arrays, dtypes, strict=True)]

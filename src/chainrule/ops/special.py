@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from .._record import apply
 from .._registry import defprim
 
@@ -29,7 +30,7 @@ def sigmoid_kernel(x: np.ndarray) -> np.ndarray:
     """
     with np.errstate(over="ignore"):
         if x.ndim == 0:
-            return np.asarray(1 / (1 + np.exp(-x)))
+            return as_array(1 / (1 + np.exp(-x)))
         e = np.negative(x)
         np.exp(e, out=e)
     e += 1

@@ -166,3 +166,15 @@ def test_chunked_backend_arrays_split_the_first_axis():
     chunked = to_backend("dask", np.zeros((5, 2)))
     assert chunked.chunks == ((3, 2), (2,))
     assert re.match("DeviceArray", repr(to_backend("standin", np.zeros(1))))
+
+
+def test_gpu_check_script_runs_on_the_stand_in(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+    spec = importlib.util.spec_from_file_location("gpu_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--backend", "standin", "--rows", "200", "--cols", "16"]) == 0
+    assert re.search(r"max \|grad - reference\| = \d", capsys.readouterr().out)

@@ -206,7 +206,8 @@ def _entry(i: int, t: Tensor) -> tuple:
 def _operand(value: Any) -> Any:
     """A non-Tensor operand as an array, or NotImplemented when it is not numbers (so
     Python reports `unsupported operand type(s) for +: 'Tensor' and 'NoneType'`)."""
-    arr = value if is_foreign(value) else _asarray(value)
+    # numpy scalars stay scalars (a 0-d ndarray would be a host array to CuPy)
+    arr = value if is_foreign(value) or isinstance(value, np.generic) else _asarray(value)
     return NotImplemented if arr.dtype.kind in "OUSV" else arr
 
 

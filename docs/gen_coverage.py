@@ -219,8 +219,33 @@ def render() -> str:
         "| --- | --- |",
         *[f"| `{name}` | {why} |" for name, why in not_supported()],
         "",
+        *backend_gaps(),
     ]
     return "\n".join(lines)
+
+
+def backend_gaps() -> list[str]:
+    """The registry rows that do not run on Dask or the device stand-in, with the reason
+    (tests/backend_gaps.py, kept honest by tests/test_backends.py)."""
+    path = Path(__file__).resolve().parents[1] / "tests" / "backend_gaps.py"
+    table: dict = {}
+    exec(compile(path.read_text(), str(path), "exec"), table)  # a plain data module
+    lines = [
+        "## Backends: Dask and CuPy",
+        "",
+        "Every row of the registry table also runs on Dask (chunked, lazy: nothing computed",
+        "before the test computes) and on a strict device stand-in that refuses host copies",
+        "as CuPy does (`tests/test_backends.py`), and must equal the NumPy result. The rows",
+        "below do not run there; each raises the error named by its reason.",
+        "",
+    ]
+    for backend, groups in table["GAPS"].items():
+        n = sum(len(ids) for _, ids in groups.values())
+        lines += [f"### {backend} ({n} rows)", "", "| reason | rows |", "| --- | --- |"]
+        for reason, (_, ids) in groups.items():
+            lines.append(f"| {reason} | {', '.join(f'`{i}`' for i in ids)} |")
+        lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

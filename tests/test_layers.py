@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "_tensor_api": 0,
     "_pytree": 0,
     "_backend": 0,
+    "_callers": 0,
     # 1: writing into buffers nobody else holds; anomaly mode.
     "_reuse": 1,
     "anomaly": 1,

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from . import nn, optim
     from ._draw import draw
     from ._minimize import minimize
+    from .staging.compiled import Compiled
     from .staging.explain import Explanation
 
 __version__ = "0.1.0"
@@ -58,6 +59,7 @@ __all__ = [
     "FunctionBackwardError",
     "GradcheckError",
     "Tensor",
+    "compile",
     "detect_anomaly",
     "draw",
     "enable_grad",
@@ -117,6 +119,24 @@ def explain(f: Callable[..., Any], *args: Any, argnums: int | tuple[int, ...] = 
     from .staging.explain import explain as write_out
 
     return write_out(f, *args, argnums=argnums)
+
+
+def compile(
+    fn: Callable[..., Any] | None = None, *, static_argnums: Any = (), max_retraces: int = 8
+) -> "Compiled":
+    """Trace ``fn`` once per kind of argument; later calls run the straight-line NumPy
+    program the trace became. Usable as a decorator. See ``chainrule.staging.compiled``.
+
+    >>> import numpy as np, chainrule as cr
+    >>> step = cr.compile(cr.value_and_grad(lambda w: np.sum(np.tanh(w) ** 2)))
+    >>> value, g = step(np.array([0.5, -1.0]))
+    >>> round(float(value), 6), g.round(6)
+    (0.793578, array([ 0.726862, -0.6397  ]))
+    """
+    # Imported here, not with chainrule: the code generator loads on first use.
+    from .staging.compiled import compile as stage
+
+    return stage(fn, static_argnums=static_argnums, max_retraces=max_retraces)  # type: ignore[no-any-return]
 
 
 # Imported on first use, not with chainrule (import time is a benchmark): name ->

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _registry as reg
 from ._backend import is_foreign
-from ._record import apply, apply1, apply2, assign, nondiff_call, unwrap, wrap_constant
+from ._record import apply, apply1, apply2, assign, nondiff_call, unwrap
 from ._registry import qualified_name
 from ._tensor import Tensor
 
@@ -76,7 +76,7 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
                 kwargs.setdefault("axis", 0)  # ufunc.reduce defaults to axis 0, np.sum to None
             return reg.FUNCTION_RULES[target](*inputs, **kwargs)
         if ufunc in reg.NONDIFF_UFUNCS:
-            return wrap_constant(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
+            return nondiff_call(getattr(ufunc, method), inputs, kwargs)
         raise _no_rule(ufunc, f".{method}")
     if prim is not None:
         if kwargs:

@@ -134,6 +134,7 @@ def attach_tangent(result: Any, prim: Any, args: tuple, kwargs: dict | None, app
     # nothing will differentiate it (a top-level hvp): then it is computed on the plain
     # arrays.
     record = (result.requires_grad or tensor_tangents) and state.tangent_graphs
+    record = record or state.tracer is not None  # cr.compile stages the tangent too
     primals, ans = (args, result) if record else (tuple(data), result._data)
     # Inside a backward sweep warnings are silenced already; otherwise the rule adds none.
     rule = primitive_tangent if state.quiet else _silent_tangent

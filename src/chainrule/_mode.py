@@ -47,9 +47,13 @@ class _GradState(threading.local):
         self.quiet = False
         # Transforms running on this thread (grad inside grad returns Tensors).
         self.transforms = 0
+        # cr.compile's tracer while it traces a function on this thread (see
+        # staging/_capture.py): it sees every primitive application, every non-differentiable
+        # call and every read of a value into Python, so it is part of `extra`.
+        self.tracer: Any = None
 
     def refresh(self) -> None:
-        self.extra = self.forward + self.anomaly + len(self.observers)
+        self.extra = self.forward + self.anomaly + len(self.observers) + (self.tracer is not None)
         self.plain = self.enabled and not self.extra
 
 

@@ -212,8 +212,11 @@ def _operand(value: Any) -> Any:
 
 
 def _extra_work(result: Tensor, prim: Any, args: tuple, kwargs: Any) -> None:
-    """Forward mode's tangents, anomaly mode's checks and cr.on_record's callbacks, off
-    the hot path."""
+    """cr.compile's tracer, forward mode's tangents, anomaly mode's checks and
+    cr.on_record's callbacks, off the hot path."""
+    tracer = _grad_state.tracer
+    if tracer is not None:  # first: the tangent rules below may read the result
+        tracer.apply(result, prim, args, kwargs)
     forward = _grad_state.forward
     if forward:
         _forward.attach_tangent(result, prim, args, kwargs, apply)
@@ -272,8 +275,11 @@ def _record(prim: Any, args: tuple, kwargs: dict) -> Tensor:
         result = _make(out, node)
     else:
         result = _make(out, None)
-    if _grad_state.extra and differentiable:
-        _extra_work(result, prim, args, kwargs)
+    if _grad_state.extra:
+        if differentiable:
+            _extra_work(result, prim, args, kwargs)
+        elif _grad_state.tracer is not None:  # an integer cast is still a step to stage
+            _grad_state.tracer.apply(result, prim, args, kwargs)
     return result
 
 
@@ -300,6 +306,9 @@ def assign(t: Tensor, what: str, op: Any, inputs: tuple, record: Any, compute: A
             f"{t._data.shape}); Dask arrays are immutable graphs. Compute the new value out of "
             "place (y = x + v, y = np.where(mask, v, x)) and use y instead."
         )
+    tracer = _grad_state.tracer
+    if tracer is not None:
+        tracer.write(t, what)  # refuses writes into the arguments
     others_need_grad = _grad_state.enabled and any(
         isinstance(x, Tensor) and x.requires_grad and x is not t for x in inputs
     )
@@ -318,7 +327,7 @@ def assign(t: Tensor, what: str, op: Any, inputs: tuple, record: Any, compute: A
         isinstance(x, Tensor) and x._tangent is not None for x in (t, *inputs)
     )
     records = _grad_state.enabled and (t.requires_grad or others_need_grad)
-    if not (records or carries_tangent):
+    if not (records or carries_tangent or tracer is not None):  # cr.compile stages it
         return _write_data(t, what, compute, inputs)
     old = _snapshot(t)  # the value the graph saw
     new = record(op, *(old if x is t else x for x in inputs))
@@ -326,6 +335,8 @@ def assign(t: Tensor, what: str, op: Any, inputs: tuple, record: Any, compute: A
     t._data, t._node, t._tangent = new._data, new._node, new._tangent
     t.requires_grad = new.requires_grad
     t._version += 1  # a new value on a new node; the old node's value is intact
+    if tracer is not None:
+        tracer.rebind(t, new)
     return t
 
 
@@ -378,4 +389,7 @@ def wrap_constant(obj: Any) -> Any:
 
 def nondiff_call(func: Any, args: tuple, kwargs: dict) -> Any:
     """Run a non-differentiable function on the data; array results become constants."""
-    return wrap_constant(func(*unwrap(args), **unwrap(kwargs)))
+    result = wrap_constant(func(*unwrap(args), **unwrap(kwargs)))
+    if _grad_state.tracer is not None:  # constants to the tape, but not to a program
+        return _grad_state.tracer.nondiff(result, func, args, kwargs)
+    return result

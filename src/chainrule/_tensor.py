@@ -9,17 +9,15 @@ Recording lives in ``_record``.
 
 from __future__ import annotations
 
-import linecache
-import os
-import sys
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from . import _engine
+from . import _engine, _mode
 from ._backend import foreign_data, foreign_head, is_foreign, is_lazy, lazy_error
+from ._callers import scipy_caller, write_site
 from ._tensor_api import TensorAPI
 from ._watched import WatchedArray, same_view
 from .errors import BackwardError
@@ -29,6 +27,24 @@ __all__ = ["RemovableHandle", "Tensor", "data_of", "tensor"]
 _ndarray, _asarray, _new = np.ndarray, np.asarray, object.__new__
 _FLOAT64 = np.float64  # the scalar type of 0-d float64 results
 _FLOATS = frozenset({float, np.float64})
+_state = _mode.state
+
+
+def _read(t: Tensor, how: str, value: Any) -> Any:
+    """A value read into Python (``bool(t)``, ``float(t)``, ``t.item()``): while
+    cr.compile traces, its tracer makes it a guard of the generated program."""
+    tracer = _state.tracer
+    if tracer is not None:
+        tracer.read(t, how, value)
+    return value
+
+
+def _leaves(t: Tensor, how: str) -> None:
+    """The data leaves chainrule (``np.asarray(t)``, ``t.data``): cr.compile's tracer
+    refuses that for a traced value, whose later uses it could not follow."""
+    tracer = _state.tracer
+    if tracer is not None:
+        tracer.escape(t, how)
 
 
 def _check_grad_dtype(dtype: np.dtype, where: str) -> None:
@@ -131,6 +147,8 @@ class Tensor(TensorAPI):
         is allowed and counted: a backward pass through a graph that saved the
         old values then raises instead of returning a wrong gradient.
         """
+        if _state.tracer is not None:
+            _leaves(self, "t.data")
         if is_foreign(arr := self._array()):
             return arr  # another library's array, itself (writes into it are not counted)
         view = arr.view(WatchedArray)
@@ -158,7 +176,7 @@ class Tensor(TensorAPI):
 
         Where the write happened is kept for the error backward may raise about it."""
         self._version += 1
-        self._written_at = site = _write_site(self)
+        self._written_at = site = write_site(self)
         if self._node is not None:
             self._node.writes += 1
             self._node.written_at = site
@@ -210,8 +228,10 @@ class Tensor(TensorAPI):
 
     # ------------------------------------------------------------ conversions
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if _state.tracer is not None:
+            _leaves(self, "np.asarray(t)")
         if self.requires_grad:
-            scipy_function = _scipy_caller()
+            scipy_function = scipy_caller()
             if scipy_function is not None:
                 raise TypeError(
                     f"{scipy_function} converted a Tensor that requires grad to a NumPy array: "
@@ -246,27 +266,28 @@ class Tensor(TensorAPI):
         >>> cr.tensor([[3.5]]).item()
         3.5
         """
-        return self._data.item()
+        return _read(self, "t.item()", self._data.item())
 
     def tolist(self) -> Any:
         """The data as nested Python lists."""
-        return self._data.tolist()
+        return _read(self, "t.tolist()", self._data.tolist())
 
     # Any one-element tensor converts, whatever its number of axes, as .item() does.
     def __float__(self) -> float:
-        return float(_eager(self, "float(t)").item())  # refused for lazy data
+        return _read(self, "float(t)", float(_eager(self, "float(t)").item()))
 
     def __int__(self) -> int:
-        return int(self._data.item())
+        return _read(self, "int(t)", int(self._data.item()))
 
     def __index__(self) -> int:
-        return self._array().__index__()
+        return _read(self, "an index", self._array().__index__())
 
     def __bool__(self) -> bool:
-        return bool(self._data if type(self._data) is _ndarray else _eager(self, "bool(t)"))
+        data = self._data if type(self._data) is _ndarray else _eager(self, "bool(t)")
+        return _read(self, "bool(t)", bool(data))
 
     def __complex__(self) -> complex:
-        return complex(self._data)
+        return _read(self, "complex(t)", complex(self._data))
 
     # ------------------------------------------------------------------ grad
     def detach(self) -> Tensor:
@@ -379,6 +400,8 @@ class Tensor(TensorAPI):
         >>> x.grad
         array([2., 4., 6.])
         """
+        if _state.tracer is not None:
+            _leaves(self, "t.backward()")
         if not self.requires_grad:
             raise BackwardError(
                 "backward() on a tensor that does not require grad: no input of the "
@@ -441,40 +464,6 @@ class RemovableHandle:
     def remove(self) -> None:
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
-
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
-_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
-
-
-def _write_site(t: Tensor) -> tuple[list[str], str]:
-    """The names bound to ``t`` in the user code writing into it, and that code's place
-    (file, line and text): the innermost frame outside chainrule and NumPy."""
-    frame: Any = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith((_PACKAGE, _NUMPY)):
-        frame = frame.f_back
-    if frame is None:
-        return [], "an unknown place"
-    names = sorted(name for name, value in frame.f_locals.items() if value is t)
-    filename, line = frame.f_code.co_filename, frame.f_lineno
-    text = linecache.getline(filename, line).strip()
-    return names, f'File "{filename}", line {line}' + (f" ({text})" if text else "")
-
-
-def _scipy_caller() -> str | None:
-    """The SciPy function (the outermost SciPy frame) converting a Tensor, if one is."""
-    frame: Any = sys._getframe(2)
-    found = None
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module.startswith("scipy."):
-            code = frame.f_code
-            public = ".".join(p for p in module.split(".")[:2] if not p.startswith("_"))
-            found = f"{public} ({getattr(code, 'co_qualname', code.co_name)})"
-        elif found is not None:
-            return found
-        frame = frame.f_back
-    return found
 
 
 def data_of(x: Any) -> Any:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["AnomalyError", "BackwardError", "FunctionBackwardError", "GradcheckError"]
+__all__ = [
+    "AnomalyError",
+    "BackwardError",
+    "FunctionBackwardError",
+    "GradcheckError",
+    "StagingError",
+]
 
 
 class BackwardError(RuntimeError):
@@ -48,3 +54,10 @@ class AnomalyError(FloatingPointError):
     The message names the primitive, the pass (forward or backward) and the
     line of user code that created the node.
     """
+
+
+class StagingError(TypeError):
+    """``cr.compile`` cannot write what a function did out as a program: an in-place
+    write into an argument, ``np.asarray`` of a traced value, a custom Function,
+    random draws inside the function, ``t.backward()``. The message names it and
+    says what to do instead."""

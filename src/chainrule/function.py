@@ -79,6 +79,8 @@ class Function:
         ctx = copy.copy(self)
         ctx._saved = ()
         name = type(self).__name__
+        if _mode.state.tracer is not None:  # cr.compile: a forward on arrays is opaque to it
+            _mode.state.tracer.custom_function(name, args)
         raw = tuple(a._array() if isinstance(a, Tensor) else a for a in args)
         before = dict(ctx.__dict__)
         with _mode.no_grad():

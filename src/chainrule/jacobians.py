@@ -26,7 +26,7 @@ from ._transform_args import (
     _transform,
     _tuple,
 )
-from .transforms import _backward_to, _tangent_inputs, grad, jvp, vjp
+from .transforms import _backward_to, _ones_head, _tangent_inputs, grad, jvp, vjp
 
 __all__ = ["hessian", "hvp", "jacobian"]
 
@@ -164,7 +164,7 @@ def _forward_over_reverse(
     with _transform(tangent_graphs=nested), _mode.forward_mode() as level:
         inputs = _tangent_inputs(primals, tangents, name, True, level)
         out = _scalar_output(f(*inputs), name)
-        grads = _backward_to(out, np.ones(np.shape(data_of(out))), inputs, True)
+        grads = _backward_to(out, _ones_head(np.shape(data_of(out))), inputs, True)
     result = []
     for g, x in zip(grads, inputs, strict=True):
         t = tangent_at(g, level) if isinstance(g, Tensor) else None

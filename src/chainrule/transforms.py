@@ -133,6 +133,15 @@ def grad(
     return gradient
 
 
+def _ones_head(shape: tuple) -> np.ndarray:
+    """The ones a backward pass starts from; cr.compile's tracer knows them as ones
+    that nothing else can change (it multiplies by them no more)."""
+    head = np.ones(shape)
+    if _mode.state.tracer is not None:
+        _mode.state.tracer.mark_ones(head)
+    return head
+
+
 def _value_and_grad(
     f: Callable[..., Any], argnums: Any, has_aux: bool, name: str, holomorphic: bool = False
 ) -> Callable[..., Any]:
@@ -161,7 +170,7 @@ def _value_and_grad(
                 out, aux = result, None
             _scalar_output(out, name, holomorphic)
             d = data_of(out)  # the head in the output's library (Dask, CuPy)
-            head = np.ones(np.shape(d)) if is_numpy(d) else np.ones_like(d)
+            head = _ones_head(np.shape(d)) if is_numpy(d) else np.ones_like(d)
             flat = _backward_to(out, head, inputs, nested, retain=False)
             if holomorphic:
                 # Backward gives J^H 1 = conj(f'(z)) (the uphill convention): undo the conj.
@@ -171,6 +180,8 @@ def _value_and_grad(
         value = _result(out, nested)
         if not nested and isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
+        elif _mode.state.tracer is not None:  # cr.compile: returned as eager returns it
+            _mode.state.tracer.mark_scalar(value)
         if has_aux:
             aux = aux if nested else _detached(aux)
             return (value, aux), g
@@ -229,7 +240,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., tuple]
                     np.sum(o * c) for o, c in zip(outs, cots, strict=True) if isinstance(o, Tensor)
                 ]
                 target = functools.reduce(lambda a, b: a + b, terms) if terms else 0.0
-                head = np.ones(())
+                head = _ones_head(())
             if isinstance(head, Tensor) and not inner_nested:
                 head = head._data
             flat = _backward_to(target, head, inputs, inner_nested)

@@ -43,7 +43,7 @@ def test_value_and_grad_equals_eager_and_reuses_the_program():
 
 
 def test_the_transforms_compile():
-    f = lambda x: np.sum(np.sin(x) * x**2)  # noqa: E731
+    f = lambda x: np.sum(np.sin(x) * x**2)
     x, v = rng.standard_normal(4), rng.standard_normal(4)
     same(cr.compile(cr.grad(f))(x), cr.grad(f)(x))
     same(cr.compile(lambda x, v: cr.hvp(f, (x,), (v,)))(x, v), cr.hvp(f, (x,), (v,)))
@@ -167,7 +167,15 @@ def early_return_on_item(x):
 
 
 @pytest.mark.parametrize(
-    "fn", [relu_branch, data_dependent_loop, python_scalar, index_from_data, boolean_mask, early_return_on_item]
+    "fn",
+    [
+        relu_branch,
+        data_dependent_loop,
+        python_scalar,
+        index_from_data,
+        boolean_mask,
+        early_return_on_item,
+    ],
 )
 def test_branching_functions_are_always_right(fn):
     compiled = cr.compile(fn, max_retraces=100)
@@ -283,6 +291,40 @@ def test_tracebacks_show_the_generated_lines():
     f(np.eye(2))
     with pytest.raises(np.linalg.LinAlgError) as raised:
         f(np.zeros((2, 2)))
-    frames = [fr for fr in traceback.extract_tb(raised.value.__traceback__) if fr.filename.startswith("<cr.compile")]
+    frames = [
+        fr
+        for fr in traceback.extract_tb(raised.value.__traceback__)
+        if fr.filename.startswith("<cr.compile")
+    ]
     assert frames, "no frame of the generated program in the traceback"
     assert "inv(" in linecache.getline(frames[0].filename, frames[0].lineno)
+
+
+# ------------------------------------------------------- chunked elementwise regions
+def _elementwise_rows():
+    from test_registry_grads import BINARY, UNARY
+
+    n = CHUNK_FROM + 123  # not a whole number of chunks: the last one is shorter
+    rows = [pytest.param(f, (gen(n),), id=f.__name__) for f, gen in UNARY.items()]
+    rows += [pytest.param(f, (gx(n), gy(n)), id=f.__name__) for f, (gx, gy) in BINARY.items()]
+    return rows
+
+
+from chainrule.staging._chunks import CHUNK_FROM  # noqa: E402
+
+
+@pytest.mark.parametrize("f, args", _elementwise_rows())
+def test_large_elementwise_chains_run_in_chunks_and_equal_eager(f, args):
+    def chain(*xs):
+        y = f(*xs)
+        return np.sin(y) * xs[0] + y * 0.5
+
+    def loss(*xs):
+        return np.sum(chain(*xs))
+
+    with np.errstate(all="ignore"):
+        grads = cr.grad(loss, argnums=tuple(range(len(args))))
+        for fn in (chain, grads):
+            compiled = cr.compile(fn)
+            assert "for _s in range(" in compiled.source(*args), "no chunked region"
+            same(compiled(*args), fn(*args))

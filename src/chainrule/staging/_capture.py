@@ -175,8 +175,14 @@ class Tracer:
         lifted = self.lift(args)
         out = self.new_var(result)
         self.steps.append(
-            Step(prim.fun, lifted, self.lift(kwargs) if kwargs else {}, out, prim.name,
-                 bool(prim.elementwise))
+            Step(
+                prim.fun,
+                lifted,
+                self.lift(kwargs) if kwargs else {},
+                out,
+                prim.name,
+                bool(prim.elementwise),
+            )
         )
         if prim.name == "getitem" and _has_mask(lifted[1:]):
             self._guard_shape(out, "a boolean-mask index")  # x[x > 0]: as many as are true

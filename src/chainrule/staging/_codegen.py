@@ -22,6 +22,7 @@ import numpy as np
 from .._pytree import PyTreeDef, tree_unflatten
 from .._tensor import Tensor
 from ._capture import Const, Guard, Step, Var
+from ._chunks import CHUNK, Region
 from ._optimize import Plan, _vars_in, as_ufunc
 from ._render import literal
 
@@ -127,6 +128,7 @@ class _Writer:
 
     def call_into(self, step: Step, into: Var) -> str:
         fun = as_ufunc(step.fun)
+        assert fun is not None  # the optimizer plans buffers for ufunc steps only
         name = self.bind(fun, fun.__name__)
         parts = [self.operand(a) for a in step.args]
         return f"{name}({', '.join(parts)}, {self.names[into.index]})"
@@ -188,14 +190,26 @@ def generate(plan: Plan, name: str, params: list[str], checks: list[str]) -> Pro
             names.release(pos, step.value)
             continue
         into = plan.into.get(pos)
-        expr = w.call_into(step, into) if into is not None else w.call(step)
-        freed = names.release(pos, (step.args, step.kwargs))
+        region = step.fun if step.name == "region" else None
+        expr = "" if region else w.call_into(step, into) if into else w.call(step)
         outs = step.out if type(step.out) is tuple else (step.out,)
-        targets = [names.assign(v, into if k == 0 else None) for k, v in enumerate(outs)]
-        comma = "," if type(step.out) is tuple and len(outs) == 1 else ""
-        body.append(f"{', '.join(targets)}{comma} = {expr}")
+        if region:  # its loop reads the inputs while it writes the outputs: new names
+            targets = [names.assign(v, None) for v in outs]
+            freed = names.release(pos, (step.args, step.kwargs))
+        else:  # the call reads its operands before its result takes a dead one's name
+            freed = names.release(pos, (step.args, step.kwargs))
+            targets = [names.assign(v, into if k == 0 else None) for k, v in enumerate(outs)]
+        if region:
+            body.extend(_region_lines(w, region, targets))
+        else:
+            comma = "," if type(step.out) is tuple and len(outs) == 1 else ""
+            body.append(f"{', '.join(targets)}{comma} = {expr}")
         # Large arrays that died here and whose name was not taken again: free them now.
-        dead = [n for v in plan.dead_after.get(pos, ()) if (n := freed.get(v.index)) not in targets]
+        dead = [
+            n
+            for v in plan.dead_after.get(pos, ())
+            if (n := freed.get(v.index)) is not None and n not in targets
+        ]
         if dead:
             body.append("del " + ", ".join(dead))
     body.append("return " + _output_text(w, plan))
@@ -211,6 +225,63 @@ def generate(plan: Plan, name: str, params: list[str], checks: list[str]) -> Pro
     exec(compile(source, filename, "exec"), namespace)
     function = namespace["_make"](w.bound)
     return Program(source, function, guards, filename)
+
+
+def _region_lines(w: _Writer, region: Region, targets: list[str]) -> list[str]:
+    """A loop over chunks of the leading axis that runs the region's steps on slices:
+    intermediates are chunk-sized, the outputs (``targets``) are written out in full."""
+    shape = region.shape
+    rows = max(1, CHUNK // max(1, int(np.prod(shape[1:]))))
+    empty = w.bind(np.empty, "empty")
+    lines = [
+        f"{t} = {empty}({shape!r}, {w.bind(v.dtype, 'dt_' + v.dtype.name)})"
+        for t, v in zip(targets, region.outputs, strict=True)
+    ]
+    lines.append(f"for _s in range(0, {shape[0]}, {rows}):")
+    outer = dict(w.names)
+    loop = ["_e = _s + " + str(rows)]
+    for k, v in enumerate(region.inputs):
+        loop.append(f"c{k} = {w.names[v.index]}[_s:_e]")
+        w.names[v.index] = f"c{k}"
+    full = {v.index: t for v, t in zip(region.outputs, targets, strict=True)}
+    last = {}
+    for k, step in enumerate(region.steps):
+        for v in _vars_in(step.args, []):
+            last[v.index] = k
+    scratch: list[tuple[str, np.dtype]] = []  # dead chunk arrays, free to write into
+    count = 0
+    for k, step in enumerate(region.steps):
+        out = step.out
+        fun = as_ufunc(step.fun)
+        into = fun is not None and len(step.args) == fun.nin and fun.nout == 1
+        ufunc = w.bind(fun, fun.__name__) if fun is not None and into else ""
+        parts = ", ".join(w.operand(a) for a in step.args)
+        dying = [
+            (w.names[v.index], v.dtype)
+            for v in {v.index: v for v in _vars_in(step.args, [])}.values()
+            if last[v.index] == k and w.names[v.index].startswith("r") and v.index not in full
+        ]
+        scratch.extend(dying)  # an elementwise ufunc may write over its own operand
+        if out.index in full:  # written into its slice of the full output
+            local = f"{full[out.index]}_c"
+            loop.append(f"{local} = {full[out.index]}[_s:_e]")
+            if into:
+                loop.append(f"{ufunc}({parts}, out={local})")
+            else:
+                loop.append(f"{local}[...] = {w.call(step)}")
+        else:
+            reuse = next((n for n, d in scratch if d == out.dtype), None) if into else None
+            if reuse is not None:  # a chunk array that died: the same length, in cache
+                scratch.remove((reuse, out.dtype))
+                local = reuse
+                loop.append(f"{local} = {ufunc}({parts}, {local})")
+            else:
+                local, count = f"r{count}", count + 1
+                loop.append(f"{local} = {w.call(step)}")
+        w.names[out.index] = local
+    w.names.clear()  # in place: the caller's _Names shares this dict
+    w.names.update(outer)
+    return lines + ["    " + line for line in loop]
 
 
 class _Names:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._capture import Capture, Const, Guard, Step, Var
+from ._chunks import find_regions
 
 __all__ = ["Plan", "optimize"]
 
@@ -180,7 +181,7 @@ def optimize(capture: Capture) -> Plan:
         seen[key] = new
         kept.append(new)
     outputs = [_resolve(o, alias) for o in capture.outputs]
-    steps = _live(kept, outputs)
+    steps = find_regions(_live(kept, outputs), outputs)
     plan = Plan(capture, steps, outputs)
     _plan_buffers(plan)
     return plan
@@ -250,9 +251,4 @@ def _plan_buffers(plan: Plan) -> None:
 def _writes_into(step: Step) -> bool:
     """Whether the step may take ``out=``: a one-output ufunc call, no keywords."""
     fun = as_ufunc(step.fun)
-    return (
-        fun is not None
-        and fun.nout == 1
-        and not step.kwargs
-        and len(step.args) == fun.nin
-    )
+    return fun is not None and fun.nout == 1 and not step.kwargs and len(step.args) == fun.nin

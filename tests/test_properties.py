@@ -194,3 +194,35 @@ def test_elision_and_buffer_reuse_change_no_value_and_no_gradient(prog, shapes):
     for got, expected in zip(fast, plain, strict=True):
         # sigmoid's reuse rule multiplies its three factors in another order (one ulp)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
+# Shapes that give cr.compile's chunked elementwise regions several chunks, the last
+# one shorter (see chainrule/staging/_chunks.py), next to the small SHAPES.
+COMPILE_SHAPES = [((300_000,), (300_000,)), ((600, 500), (500,))]
+
+
+@given(programs(), st.booleans())
+def test_random_programs_compiled_equal_eager(prog, big):
+    # Traced at one input, run at another: the program must equal eager there, for the
+    # value, the gradient and a jvp.
+    shapes, steps, seed = prog
+    if big:
+        shapes = COMPILE_SHAPES[seed % len(COMPILE_SHAPES)]
+    rng = np.random.default_rng(seed)
+    f = run(steps)
+    u = rng.standard_normal(np.broadcast_shapes(*shapes))
+    t = tuple(rng.standard_normal(s) for s in shapes)
+    transforms = [
+        f,
+        cr.value_and_grad(lambda a, b: np.sum(f(a, b) * u), argnums=(0, 1)),
+        lambda a, b: cr.jvp(f, (a, b), t),
+    ]
+    with np.errstate(all="ignore"):
+        for fn in transforms:
+            compiled = cr.compile(fn)
+            compiled(*(rng.uniform(-1.5, 1.5, s) for s in shapes))
+            a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes)
+            got, want = cr.tree_leaves(compiled(a, b)), cr.tree_leaves(fn(a, b))
+            assert compiled.cache_info().misses == 1
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)

@@ -36,7 +36,13 @@ from .activations import (
     tanh,
 )
 from .anomaly import detect_anomaly
-from .errors import AnomalyError, BackwardError, FunctionBackwardError, GradcheckError
+from .errors import (
+    AnomalyError,
+    BackwardError,
+    FunctionBackwardError,
+    GradcheckError,
+    StagingError,
+)
 from .function import Function
 from .gradcheck import gradcheck
 from .graph import on_record
@@ -58,6 +64,7 @@ __all__ = [
     "Function",
     "FunctionBackwardError",
     "GradcheckError",
+    "StagingError",
     "Tensor",
     "compile",
     "detect_anomaly",

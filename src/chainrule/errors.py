@@ -60,4 +60,12 @@ class StagingError(TypeError):
     """``cr.compile`` cannot write what a function did out as a program: an in-place
     write into an argument, ``np.asarray`` of a traced value, a custom Function,
     random draws inside the function, ``t.backward()``. The message names it and
-    says what to do instead."""
+    says what to do instead.
+
+    >>> import numpy as np, chainrule as cr
+    >>> try:
+    ...     cr.compile(lambda x: np.asarray(x) + 1.0)(np.ones(2))
+    ... except cr.StagingError as e:
+    ...     print(str(e).split(":")[1])
+     np.asarray(t) of a traced value
+    """

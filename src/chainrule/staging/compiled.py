@@ -232,7 +232,7 @@ class Compiled:
         >>> import numpy as np, chainrule as cr
         >>> f = cr.compile(lambda x: np.sum(np.sin(x)))
         >>> print(f.source(np.zeros(3)).splitlines()[-3])
-            v2 = asarray(v1)
+                a0 = sum(a0, axis=None, keepdims=False)
         """
         key, leaves, rebuild, described = self._key(args)
         entries = self._entries.get(key)
